@@ -1,0 +1,146 @@
+"""The orchestrator: the pipeline's stages called in order, giving a report.
+
+read → normalize → group → compare → render → write docs/ → MkDocs build.
+First gather and compute everything, then write; a strict build that finds a problem
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .compare import compare_groups
+from .config import Config
+from .errors import CorpusError
+from .grouping import GroupingSettings, group_versions
+from .models import Group, Problem, Version
+from .normalize import mark_recurring, normalize, shown_titles
+from .output import WriteReport, build_site, write_docs
+from .render import SiteInput, render_site
+from .sources import read_corpus
+
+Progress = Callable[[Iterable[str]], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What one build did: counts, problems, what was written, how long each stage took."""
+
+    files: int
+    versions: tuple[Version, ...]
+    groups: tuple[Group, ...]
+    problems: tuple[Problem, ...]
+    written: WriteReport | None
+    site_dir: Path | None
+    mkdocs_warnings: tuple[str, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """Problems that kept a file from being published."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """Problems of files that were published all the same."""
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+
+def build(config: Config, progress: Progress | None = None) -> BuildReport:
+    """Run the whole pipeline for one configuration."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    sources, problems = read_corpus(
+        config.corpus_dir, config.manifest, config.limits, wrap=progress
+    )
+    versions: list[Version] = []
+    patterns = config.boilerplate_patterns
+    for source in sources:
+        try:
+            versions.append(normalize(source, patterns, config.limits.max_paragraphs))
+        except CorpusError as exc:
+            problems.append(Problem(exc.file, "error", exc.code, exc.message))
+    versions = mark_recurring(versions, config.recurring_min_files)
+    seconds["read and normalize"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    groups, group_problems = group_versions(versions, GroupingSettings())
+    problems.extend(group_problems)
+    titles = shown_titles(versions, groups)
+    comparison = compare_groups(versions, groups, titles, config.nearest_siblings)
+    seconds["group and compare"] = time.perf_counter() - clock
+
+    problems = sorted(problems, key=lambda p: (p.file, p.severity, p.code, p.message))
+    report = BuildReport(
+        files=len(sources) + sum(1 for p in problems if p.severity == "error"),
+        versions=tuple(versions),
+        groups=tuple(groups),
+        problems=tuple(problems),
+        written=None,
+        site_dir=None,
+        seconds=seconds,
+    )
+    if config.strict and problems:
+        return report
+
+    clock = time.perf_counter()
+    files = render_site(
+        SiteInput(
+            versions=versions,
+            groups=groups,
+            titles=titles,
+            problems=problems,
+            versions_blocks=comparison.version_blocks,
+            group_blocks=comparison.group_blocks,
+            sibling_records=comparison.sibling_records,
+        )
+    )
+    written = write_docs(config.docs_dir, files)
+    seconds["render and write docs"] = time.perf_counter() - clock
+
+    site_dir = None
+    mkdocs_warnings: list[str] = []
+    if config.build_site:
+        clock = time.perf_counter()
+        mkdocs_warnings = build_site(config.mkdocs_file, config.docs_dir, config.site_dir)
+        site_dir = config.site_dir
+        seconds["mkdocs build"] = time.perf_counter() - clock
+    final = BuildReport(
+        files=report.files,
+        versions=report.versions,
+        groups=report.groups,
+        problems=report.problems,
+        written=written,
+        site_dir=site_dir,
+        mkdocs_warnings=tuple(mkdocs_warnings),
+        seconds=seconds,
+    )
+    write_build_report(final, config.site_dir.parent / "build-report.json")
+    return final
+
+
+def write_build_report(report: BuildReport, path: Path) -> None:
+    """build-report.json: every problem, machine-readable (file, severity, code, message)."""
+    record = {
+        "files": report.files,
+        "published": len(report.versions),
+        "groups": len(report.groups),
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
+        "problems": [
+            {"file": p.file, "severity": p.severity, "code": p.code, "message": p.message}
+            for p in report.problems
+        ],
+        "mkdocs_warnings": list(report.mkdocs_warnings),
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def problem_files(problems: Sequence[Problem]) -> list[str]:
+    """Files with at least one error, sorted."""
+    return sorted({p.file for p in problems if p.severity == "error"})

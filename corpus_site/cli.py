@@ -1,0 +1,231 @@
+"""Command line: arguments → config → build → summary. The only place that prints.
+
+Exit codes: 0 built; 1 built, but some files failed (they are named) or --strict found a
+warning; 2 usage or configuration error, or the site build itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .build import BuildReport, build
+from .config import load_config
+from .errors import BuildError, ConfigError
+
+EXIT_OK, EXIT_FILES_FAILED, EXIT_USAGE = 0, 1, 2
+
+# Problems printed one per line before the summary says "and N more (see build-report.json)":
+# one screen.
+_MAX_LISTED = 15
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the test that checks the README documents it)."""
+    p = argparse.ArgumentParser(
+        prog="build-corpus",
+        description="Turn a folder of news-article versions into a searchable, citable "
+        "MkDocs site: one page per version, its metadata, text and differences.",
+    )
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("corpus"),
+        metavar="DIR",
+        help="folder of *.txt article files, searched recursively (default: corpus/)",
+    )
+    p.add_argument(
+        "--docs",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the Markdown pages go (default: docs_dir of mkdocs.yml, docs/)",
+    )
+    p.add_argument(
+        "--site",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the built site goes (default: site_dir of mkdocs.yml, site/)",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=Path("mkdocs.yml"),
+        metavar="FILE",
+        help="the MkDocs configuration (default: mkdocs.yml)",
+    )
+    p.add_argument(
+        "--no-site",
+        action="store_true",
+        help="only write the Markdown pages; do not run the MkDocs build",
+    )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="after building, serve the site on http://127.0.0.1:PORT/ until Ctrl-C",
+    )
+    p.add_argument("--port", type=int, default=8000, help="port for --serve (default: 8000)")
+    p.add_argument(
+        "--strict", action="store_true", help="any warning fails the build, and nothing is written"
+    )
+    p.add_argument(
+        "--max-file-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="skip files larger than this (default: 5000000)",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only problems and errors, no progress or summary",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return the exit code."""
+    args = parser().parse_args(argv)
+    if args.serve and args.no_site:
+        print("build-corpus: --serve needs the site; drop --no-site", file=sys.stderr)
+        return EXIT_USAGE
+    docs_dir, site_dir = _dirs_from_mkdocs(args.config, args.docs, args.site)
+    progress = sys.stderr.isatty() and not args.quiet
+    try:
+        config = load_config(
+            corpus_dir=args.corpus,
+            docs_dir=docs_dir,
+            site_dir=site_dir,
+            mkdocs_file=args.config,
+            build_site=not args.no_site,
+            strict=args.strict,
+            quiet=args.quiet,
+            progress=progress,
+            max_file_bytes=args.max_file_size,
+        )
+    except ConfigError as exc:
+        print("build-corpus: cannot start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.quiet:
+        logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    else:
+        _show_mkdocs_warnings()
+    try:
+        report = build(config, progress=_progress_bar if progress else None)
+    except BuildError as exc:
+        print(f"build-corpus: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _print_summary(report, config.corpus_dir, config.docs_dir, args.quiet, args.strict)
+    code = exit_code(report, args.strict)
+    if args.serve and code != EXIT_USAGE and report.site_dir is not None:
+        serve(report.site_dir, args.port)
+    return code
+
+
+def exit_code(report: BuildReport, strict: bool) -> int:
+    """0 when everything was published, 1 when some file failed (or a warning, if strict)."""
+    if report.errors or (strict and report.problems):
+        return EXIT_FILES_FAILED
+    return EXIT_OK
+
+
+def _dirs_from_mkdocs(config: Path, docs: Path | None, site: Path | None) -> tuple[Path, Path]:
+    """docs/ and site/ from the options, else from mkdocs.yml's docs_dir and site_dir."""
+    if docs is not None and site is not None:
+        return docs, site
+    base = config.parent
+    docs_default, site_default = base / "docs", base / "site"
+    if config.is_file():
+        import yaml
+
+        class _Loader(yaml.SafeLoader):
+            pass
+
+        # mkdocs.yml may use !ENV and other tags; only the two plain keys are read here.
+        _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+        try:
+            data = yaml.load(config.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        except yaml.YAMLError:
+            data = {}
+        if isinstance(data.get("docs_dir"), str):
+            docs_default = base / data["docs_dir"]
+        if isinstance(data.get("site_dir"), str):
+            site_default = base / data["site_dir"]
+    return docs or docs_default, site or site_default
+
+
+def _progress_bar(files: Iterable[str]) -> Iterable[str]:
+    """A progress bar on stderr over the per-file work."""
+    from tqdm import tqdm
+
+    items = list(files)
+    return tqdm(items, desc="Reading", unit="file", file=sys.stderr, leave=False)
+
+
+def _show_mkdocs_warnings() -> None:
+    """Let MkDocs warnings through to stderr, one line each; its info lines stay quiet."""
+    logger = logging.getLogger("mkdocs")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("mkdocs %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
+def _print_summary(
+    report: BuildReport, corpus: Path, docs: Path, quiet: bool, strict: bool
+) -> None:
+    """The one-screen summary: problems first, then counts and where the site is."""
+    listed = [p for p in report.problems if p.severity == "error"]
+    listed += [p for p in report.problems if p.severity == "warning"]
+    for problem in listed[:_MAX_LISTED]:
+        where = problem.file or "corpus"
+        print(f"{problem.severity.upper():7} {where}: {problem.message}", file=sys.stderr)
+    if len(listed) > _MAX_LISTED:
+        print(f"... and {len(listed) - _MAX_LISTED} more: see build-report.json", file=sys.stderr)
+    if quiet:
+        return
+    errors, warnings = len(report.errors), len(report.warnings)
+    lines = [
+        f"Corpus   {corpus}: {report.files} file(s) read",
+        f"Published {len(report.versions)} version(s) in {len(report.groups)} group(s)",
+        f"Problems {errors} file(s) not published, {warnings} warning(s)",
+    ]
+    if strict and report.problems and report.written is None:
+        lines.append("Strict   problems found: nothing was written (fix them, or drop --strict)")
+    if report.written is not None:
+        w = report.written
+        lines.append(
+            f"Pages    {docs}: {len(w.written)} written, {w.unchanged} unchanged, "
+            f"{len(w.removed)} removed"
+        )
+    if report.site_dir is not None:
+        index = report.site_dir / "index.html"
+        lines.append(f"Site     {index} (preview: python build_corpus.py --serve)")
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+    lines.append(f"Time     {timing}")
+    print("\n".join(lines))
+
+
+def serve(site_dir: Path, port: int) -> None:
+    """Serve the built site on 127.0.0.1 only, until interrupted."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        print(f"Serving {site_dir} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("\nStopped.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

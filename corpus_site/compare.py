@@ -1,0 +1,386 @@
+"""Compare the versions of each group: sibling diffs, the Versions section of each page,
+the comparison blocks of group pages, and the sibling records of version.json.
+
+Pure. Which siblings get a full diff, which direction a diff reads in, and how the
+differences are worded are decided here; the HTML is the templates' job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .diffing import diff_versions
+from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
+from .normalize import ShownTitle
+from .render import render_fragment
+
+_NAMED = re.compile(r"(\d+)_[0-9a-f]{16}\.txt")
+
+# A similarity matrix and alignment table of more than this many versions would be a
+# page of hundreds of kilobytes; larger groups show their first members and say so.
+MAX_TABLE_MEMBERS = 30
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the pages need from the comparison of every group."""
+
+    version_blocks: Mapping[str, str]  # version ID -> HTML of its Versions section
+    group_blocks: Mapping[str, str]  # group ID -> HTML of its comparison section
+    sibling_records: Mapping[str, Sequence[Mapping[str, Any]]]  # version ID -> siblings
+
+
+def label(version: Version) -> str:
+    """A short name for a version in diff wording: "000" for 000_<hex>.txt, else the ID."""
+    name = version.source.path.rsplit("/", 1)[-1]
+    match = _NAMED.fullmatch(name)
+    return match.group(1) if match else version.id
+
+
+def compare_groups(
+    versions: Sequence[Version],
+    groups: Sequence[Group],
+    titles: Mapping[str, ShownTitle],
+    nearest: int,
+) -> Comparison:
+    """Diff every version against its nearest siblings and render the comparison blocks."""
+    by_id = {v.id: v for v in versions}
+    cache: dict[tuple[str, str], Diff] = {}
+
+    def diff(a: str, b: str) -> Diff:
+        if (a, b) not in cache:
+            cache[(a, b)] = diff_versions(by_id[a], by_id[b])
+        return cache[(a, b)]
+
+    version_blocks: dict[str, str] = {}
+    group_blocks: dict[str, str] = {}
+    records: dict[str, list[dict[str, Any]]] = {}
+    for group in groups:
+        if len(group.members) < 2:
+            continue
+        scores = {frozenset((a, b)): s for a, b, s in group.pairs}
+        for member in group.members:
+            here = by_id[member]
+            siblings = nearest_siblings(here, [by_id[m] for m in group.members if m != member])
+            shown = siblings[:nearest]
+            views = []
+            member_records = []
+            for index, sibling in enumerate(siblings):
+                if index < nearest:
+                    old, new = ordered(here, sibling)
+                    d = diff(old.id, new.id)
+                    view = _view(d, old, new, here, by_id, titles, index)
+                    views.append(view)
+                    member_records.append(sibling_record(here, sibling, d))
+                else:
+                    score = scores.get(frozenset((member, sibling.id)))
+                    member_records.append({"id": sibling.id, "similarity": score, "diffed": False})
+            rest = [
+                {
+                    "id": s.id,
+                    "label": label(s),
+                    "published": s.source.metadata.published or "",
+                    "similarity": scores.get(frozenset((member, s.id))),
+                }
+                for s in siblings[nearest:]
+            ]
+            version_blocks[member] = render_fragment(
+                "versions.html.j2", views=views, rest=rest, shown=len(shown), group=group
+            )
+            records[member] = member_records
+        group_blocks[group.id] = _group_block(group, by_id, diff)
+    return Comparison(version_blocks, group_blocks, records)
+
+
+def nearest_siblings(here: Version, siblings: list[Version]) -> list[Version]:
+    """Siblings nearest first: by distance in publication date when both are dated, else
+    by corpus order distance; ties broken by corpus order, so the choice is stable."""
+
+    def key(other: Version) -> tuple[int, float, int]:
+        a, b = here.source.metadata.published, other.source.metadata.published
+        if a and b:
+            return (0, abs(_days(a) - _days(b)), other.source.order)
+        return (1, abs(here.source.order - other.source.order), other.source.order)
+
+    return sorted(siblings, key=key)
+
+
+def ordered(here: Version, sibling: Version) -> tuple[Version, Version]:
+    """(old, new): chronological when both are dated and differ, else this version first."""
+    a, b = here.source.metadata.published, sibling.source.metadata.published
+    if a and b and a != b:
+        return (here, sibling) if a < b else (sibling, here)
+    return here, sibling
+
+
+def chronological(old: Version, new: Version) -> bool:
+    """Whether a diff of old against new can be worded in time ("added later")."""
+    a, b = old.source.metadata.published, new.source.metadata.published
+    return bool(a and b and a < b)
+
+
+def sibling_record(here: Version, sibling: Version, d: Diff) -> dict[str, Any]:
+    """The counts of a diff, from the point of view of `here` (version.json's siblings)."""
+    c = d.counts
+    here_is_a = d.a == here.id
+    return {
+        "id": sibling.id,
+        "diffed": True,
+        "similarity": round(d.similarity, 4),
+        "equal": c.equal,
+        "typographic": c.typographic,
+        "changed": c.changed,
+        "only_here": c.only_a if here_is_a else c.only_b,
+        "only_there": c.only_b if here_is_a else c.only_a,
+        "moved": c.moved,
+        "split_merge": c.split_merge,
+        "boilerplate_only_here": c.boilerplate_only_a if here_is_a else c.boilerplate_only_b,
+        "boilerplate_only_there": c.boilerplate_only_b if here_is_a else c.boilerplate_only_a,
+        "title_changed": c.title_changed,
+    }
+
+
+def _view(
+    d: Diff,
+    old: Version,
+    new: Version,
+    here: Version,
+    by_id: Mapping[str, Version],
+    titles: Mapping[str, ShownTitle],
+    index: int,
+) -> dict[str, Any]:
+    """Everything the template needs to show one diff."""
+    in_time = chronological(old, new)
+    words = {
+        "only_a": "removed in the later version" if in_time else f"only in {label(old)}",
+        "only_b": "added in the later version" if in_time else f"only in {label(new)}",
+        "boilerplate_a": "boilerplate removed in the later version"
+        if in_time
+        else f"boilerplate only in {label(old)}",
+        "boilerplate_b": "boilerplate added in the later version"
+        if in_time
+        else f"boilerplate only in {label(new)}",
+    }
+    texts_a = {p.n: p.text for p in old.paragraphs}
+    texts_b = {p.n: p.text for p in new.paragraphs}
+    rows: list[dict[str, Any]] = []
+    same: list[AlignedRow] = []
+    for row in (*d.rows, None):
+        if row is not None and row.kind in ("equal", "boilerplate_equal"):
+            same.append(row)
+            continue
+        if same:
+            rows.append({"kind": "same_run", "note": _same_note(same, label(old), label(new))})
+            same = []
+        if row is None:
+            break
+        rows.append(
+            {
+                "kind": row.kind,
+                "what": _WHAT.get(row.kind, row.kind),
+                "a": row.a,
+                "b": row.b,
+                "a_text": " ".join(texts_a[n] for n in row.a),
+                "b_text": " ".join(texts_b[n] for n in row.b),
+                "words": trim(row.words),
+            }
+        )
+    sibling = new if here is old else old
+    return {
+        "index": index,
+        "sibling": sibling,
+        "sibling_label": label(sibling),
+        "sibling_title": titles[sibling.id].text,
+        "old": old,
+        "new": new,
+        "old_href": "" if here is old else f"../{old.id}/",
+        "new_href": "" if here is new else f"../{new.id}/",
+        "old_label": label(old),
+        "new_label": label(new),
+        "in_time": in_time,
+        "here_is_old": here is old,
+        "counts": summary(d.counts, in_time, label(old), label(new)),
+        "similarity": f"{d.similarity:.0%}",
+        "title_a": d.title_a,
+        "title_b": d.title_b,
+        "rows": rows,
+        "words": words,
+    }
+
+
+_WHAT = {
+    "typographic": "typography only",
+    "changed": "edited",
+    "moved": "moved",
+    "split": "split",
+    "merge": "merged",
+}
+
+# Unchanged words kept on each side of a change; the rest of an unchanged stretch is
+# left out, so a diff shows what changed without repeating the whole article.
+CONTEXT_WORDS = 8
+_WORDS_AND_SPACE = re.compile(r"\S+\s*|\s+")
+
+
+def trim(ops: Sequence[WordOp]) -> tuple[WordOp, ...]:
+    """Shorten long unchanged stretches to CONTEXT_WORDS words on each side and an ellipsis."""
+    out: list[WordOp] = []
+    for i, (op, a, b) in enumerate(ops):
+        if op != "equal":
+            out.append((op, a, b))
+            continue
+        tokens = _WORDS_AND_SPACE.findall(a)
+        keep_head = CONTEXT_WORDS if i > 0 else 0
+        keep_tail = CONTEXT_WORDS if i < len(ops) - 1 else 0
+        if len(tokens) <= keep_head + keep_tail + 2:
+            out.append((op, a, b))
+            continue
+        head = "".join(tokens[:keep_head])
+        tail = "".join(tokens[len(tokens) - keep_tail :]) if keep_tail else ""
+        if head:
+            out.append(("equal", head, head))
+        out.append(("skip", "… ", "… "))
+        if tail:
+            out.append(("equal", tail, tail))
+    return tuple(out)
+
+
+def _same_note(rows: Sequence[AlignedRow], old: str, new: str) -> str:
+    """One line for a run of identical paragraphs: which ones, in both versions."""
+    a = [n for row in rows for n in row.a]
+    b = [n for row in rows for n in row.b]
+    count = len(rows)
+    what = "identical paragraph" if count == 1 else "identical paragraphs"
+    return f"{count} {what}: {old} {_span(a)}, {new} {_span(b)}"
+
+
+def _span(numbers: Sequence[int]) -> str:
+    """¶1–4 for a consecutive run, else ¶1, ¶3."""
+    if not numbers:
+        return ""
+    if list(numbers) == list(range(numbers[0], numbers[0] + len(numbers))):
+        return f"¶{numbers[0]}" if len(numbers) == 1 else f"¶{numbers[0]}–{numbers[-1]}"
+    return ", ".join(f"¶{n}" for n in numbers)
+
+
+def summary(c: DiffCounts, in_time: bool, old: str, new: str) -> list[str]:
+    """The counts of a diff as short phrases, only the non-zero ones."""
+    only_a = "removed later" if in_time else f"only in {old}"
+    only_b = "added later" if in_time else f"only in {new}"
+    parts = [
+        (c.equal, "identical"),
+        (c.typographic, "typography only"),
+        (c.changed, "edited"),
+        (c.only_a, only_a),
+        (c.only_b, only_b),
+        (c.moved, "moved"),
+        (c.split_merge, "split or merged"),
+        (c.boilerplate_only_a, f"boilerplate {only_a}"),
+        (c.boilerplate_only_b, f"boilerplate {only_b}"),
+    ]
+    phrases = [f"{n} {'paragraph' if n == 1 else 'paragraphs'} {what}" for n, what in parts if n]
+    phrases = [
+        p.replace("paragraph boilerplate", "boilerplate line").replace(
+            "paragraphs boilerplate", "boilerplate lines"
+        )
+        for p in phrases
+    ]
+    if c.title_changed:
+        phrases.append("title differs")
+    return phrases
+
+
+def _group_block(group: Group, by_id: Mapping[str, Version], diff: Any) -> str:
+    """The similarity matrix and alignment table of a group page."""
+    members = [by_id[m] for m in group.members[:MAX_TABLE_MEMBERS]]
+    base = members[0]
+    matrix = []
+    for a in members:
+        cells = []
+        for b in members:
+            if a.id == b.id:
+                cells.append(None)
+            else:
+                cells.append(f"{diff(*sorted((a.id, b.id))).similarity:.0%}")
+        matrix.append({"version": a, "label": label(a), "cells": cells})
+    table = alignment_table(base, members[1:], diff)
+    totals = {"typographic": 0, "boilerplate": 0}
+    for other in members[1:]:
+        c = diff(base.id, other.id).counts
+        totals["typographic"] += c.typographic
+        totals["boilerplate"] += c.boilerplate_only_a + c.boilerplate_only_b
+    return render_fragment(
+        "group_compare.html.j2",
+        members=[{"version": m, "label": label(m)} for m in members],
+        truncated=len(group.members) - len(members),
+        matrix=matrix,
+        table=table,
+        base_label=label(base),
+        totals=totals,
+    )
+
+
+def alignment_table(base: Version, others: Sequence[Version], diff: Any) -> list[dict[str, Any]]:
+    """Rows of aligned paragraphs (in the spirit of CollateX): one column per version.
+
+    The base (earliest) version gives the row order; each other version is aligned to it
+    through its diff; paragraphs the base lacks get rows after the base paragraph they
+    follow. A cell is {"state": "same"|"typographic"|"changed"|"moved"|"absent", "n": [...]}.
+    """
+    # Row keys sort in reading order: (base paragraph, 0, "") for a base paragraph, and
+    # (base paragraph it follows, 1, its folded text) for one the base lacks, so the same
+    # added paragraph in several versions shares one row.
+    rows: dict[tuple[int, int, str], dict[str, Any]] = {}
+    for p in base.body:
+        rows[(p.n, 0, "")] = {"cells": {base.id: {"state": "same", "n": [p.n]}}}
+    for other in others:
+        d = diff(base.id, other.id)
+        keys = {p.n: p.key for p in other.paragraphs}
+        last = 0
+        for row in d.rows:
+            if row.kind.startswith("boilerplate"):
+                continue
+            if row.a:
+                last = row.a[0]
+                state = {
+                    "equal": "same",
+                    "typographic": "typographic",
+                    "only_a": "absent",
+                }.get(row.kind, "moved" if row.kind == "moved" else "changed")
+                for n in row.a:
+                    cell = {"state": state, "n": list(row.b)}
+                    rows.setdefault((n, 0, ""), {"cells": {}})["cells"][other.id] = cell
+            else:
+                key = (last, 1, " ".join(keys[n] for n in row.b))
+                rows.setdefault(key, {"cells": {}})["cells"][other.id] = {
+                    "state": "added",
+                    "n": list(row.b),
+                }
+    ordered_rows = []
+    columns = [base, *others]
+    for key in sorted(rows):
+        cells = rows[key]["cells"]
+        ordered_rows.append(
+            {
+                "cells": [
+                    {"version": v, **cells.get(v.id, {"state": "absent", "n": []})} for v in columns
+                ]
+            }
+        )
+    return ordered_rows
+
+
+def _days(iso: str) -> float:
+    """Days since the epoch of an ISO date or datetime (for date distances)."""
+    import datetime as dt
+
+    try:
+        value = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return 0.0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.timestamp() / 86400

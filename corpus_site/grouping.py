@@ -1,0 +1,394 @@
+"""Stage 3, grouping: versions of one article form a group.
+
+Pure: versions in, groups and problems out; no disk, no clock, fixed seeds.
+
+1. Manifest. Files with the same ``metadata.group`` label form one group, and a label equal
+   to a version's ID pulls that version in too (so two labels are merged when one names a
+   file that carries the other: the manifest said so). Labelled files are never split or
+   moved by similarity, and two labelled groups are never merged by similarity.
+2. Similarity. Each version's article paragraphs (boilerplate left out, so a shared footer
+   cannot link two stories) become one word stream, cut into word k-gram shingles. MinHash
+   + LSH (datasketch, fixed seed) proposes candidate pairs; the exact shingle sets confirm
+   them (see ``shingle_similarity``).
+3. Linking. Confirmed pairs are joined with union-find, strongest first (score, then corpus
+   order). Without labels and size limit the groups are exactly the connected components.
+   An unlabelled version MAY join a labelled group by similarity (a new scraped copy of a
+   labelled article belongs with it), but a link that would put two labels in one group is
+   skipped, so an unlabelled version similar to two labelled groups joins the closer one.
+   A link that would make a similarity group larger than ``max_group_size`` is skipped too
+   (a deterministic split, strongest links kept) and reported; a manifest group larger than
+   that is kept whole and reported.
+
+Group ID and member order: members are sorted by (dated?, date, corpus order). Undated
+members come first, in corpus order; then dated ones by ``metadata.published`` converted to
+UTC (a date alone is midnight UTC, a time without zone is UTC), ties by corpus order; an
+unparseable date counts as undated. The ID is the first member's. So adding a version dated
+later than the group's first member never renames the group; neither does adding an undated
+version that comes later in corpus order than the group's first undated member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from itertools import combinations
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from .models import Group, Problem, Version
+
+_WORD_RE = re.compile(r"\w+")
+_EMPTY = np.zeros(0, dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class GroupingSettings:
+    """Thresholds of near-duplicate detection, each with the reason for its value."""
+
+    # Words per shingle. A one-word edit changes at most 5 shingles (about 1% of a 400-word
+    # story), while runs of 5 words shared by unrelated stories are rare: stock phrases ("the
+    # prime minister said") are 4 words or fewer. k=3 links stories by stock phrases; k=8
+    # makes each corrected word cost 8 shingles and leaves short texts with none.
+    shingle_words: int = 5
+    # A version with fewer shingles (under 14 words, less than one news sentence) is never
+    # grouped by similarity: a caption or "Live coverage follows" says nothing about which
+    # article it is, and it keeps near-empty texts out of the LSH buckets.
+    min_shingles: int = 10
+    # Containment counts only when the smaller text has this many shingles (about 30 words,
+    # two sentences): a single quoted sentence is "contained" in every story that quotes it.
+    containment_min_shingles: int = 25
+    # Confirming score (max of Jaccard and containment) at or above this links two versions.
+    # BBC (derived_pairs.csv): revised and retitled copies score 0.73-1.0; follow-up stories
+    # that reuse passages score 0.31-0.68 (a few at 0.78-1.0 are plainly updated editions).
+    # Synthetic versions sharing a 2-sentence footer on 400 words score about 0.15.
+    min_similarity: float = 0.7
+    # MinHash size and LSH banding (bands x rows <= num_perm). A pair becomes a candidate
+    # with probability 1 - (1 - J^rows)^bands: with 64 x 2 that is 0.93 at Jaccard 0.2 and
+    # 0.998 at 0.3, and a cut version confirmed by containment 0.7 at a third of the length
+    # of the full one has a Jaccard of about 0.2-0.3. Unrelated stories (Jaccard < 0.02)
+    # become candidates with probability < 0.03, cheap to reject with the exact sets.
+    num_perm: int = 128
+    lsh_bands: int = 64
+    lsh_rows: int = 2
+    seed: int = 1  # MinHash permutations: fixed, so every build proposes the same pairs
+    # An LSH bucket with more members than this is not compared all-pairs: it is a large
+    # cluster of near-duplicates (or a hostile corpus), and linking each member with its
+    # next `bucket_window` members in corpus order connects a near-duplicate cluster as
+    # well as all pairs would, in linear instead of quadratic time. 50 is above the number
+    # of versions of any one story in our corpora (at most 8 outlets in articlecomparisons).
+    max_bucket: int = 50
+    bucket_window: int = 4
+    # A similarity group stops growing at this size (see the module docstring): the group
+    # page and the sibling diffs grow with the members, and no real story in our corpora
+    # has more than a few dozen versions, while a hostile corpus could chain 100,000.
+    max_group_size: int = 200
+
+    def __post_init__(self) -> None:
+        if self.lsh_bands * self.lsh_rows > self.num_perm:
+            raise ValueError("lsh_bands * lsh_rows must not exceed num_perm")
+        if self.lsh_bands < 2 or self.lsh_rows < 1 or self.shingle_words < 1:
+            raise ValueError("need at least 2 LSH bands, 1 row and 1 word per shingle")
+        if not 0.0 < self.min_similarity <= 1.0:
+            raise ValueError("min_similarity must be in (0, 1]")
+        if self.max_group_size < 2 or self.max_bucket < 2 or self.bucket_window < 1:
+            raise ValueError("max_group_size and max_bucket need at least 2, bucket_window 1")
+
+
+DEFAULT_SETTINGS = GroupingSettings()
+
+
+def shingles(
+    version: Version,
+    settings: GroupingSettings = DEFAULT_SETTINGS,
+    cache: dict[str, int] | None = None,
+) -> np.ndarray:
+    """Sorted unique 64-bit hashes of the word shingles of a version's article paragraphs."""
+    # One stream over all paragraphs: a split or merged paragraph changes no shingle.
+    words = _WORD_RE.findall(" ".join(p.key for p in version.body).lower())
+    k = settings.shingle_words
+    count = len(words) - k + 1
+    if count <= 0:
+        return _EMPTY
+    known = {} if cache is None else cache
+    for word in {w for w in words if w not in known}:
+        known[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest())
+    hashed = np.fromiter(map(known.__getitem__, words), dtype=np.uint64, count=len(words))
+    acc = np.zeros(count, dtype=np.uint64)
+    for position, multiplier in enumerate(_multipliers(k)):
+        acc += hashed[position : position + count] * multiplier
+    return np.unique(_fmix64(acc))
+
+
+def set_similarity(a: np.ndarray, b: np.ndarray, settings: GroupingSettings) -> float:
+    """The confirming score of two shingle sets (see shingle_similarity)."""
+    small = min(a.size, b.size)
+    if small < settings.min_shingles:
+        return 0.0
+    common = np.intersect1d(a, b, assume_unique=True).size
+    jaccard = common / (a.size + b.size - common)
+    if small < settings.containment_min_shingles:
+        return jaccard
+    return max(jaccard, common / small)
+
+
+def shingle_similarity(
+    a: Version, b: Version, settings: GroupingSettings = DEFAULT_SETTINGS
+) -> float:
+    """Confirming score: max(Jaccard, containment) of the shingle sets, 0 for tiny texts."""
+    # Containment |A&B| / min(|A|,|B|) lets a cut copy match the full story; it is used only
+    # when the smaller text has containment_min_shingles, and neither text counts below
+    # min_shingles. Versions with a score >= settings.min_similarity are linked.
+    return set_similarity(shingles(a, settings), shingles(b, settings), settings)
+
+
+def candidate_pairs(
+    sets: Sequence[np.ndarray], settings: GroupingSettings = DEFAULT_SETTINGS
+) -> list[tuple[int, int]]:
+    """Index pairs (i < j) that MinHash LSH proposes among the shingle sets, sorted."""
+    permutations = MinHash(num_perm=settings.num_perm, seed=settings.seed).permutations
+    lsh = MinHashLSH(num_perm=settings.num_perm, params=(settings.lsh_bands, settings.lsh_rows))
+    for index, shingle_set in enumerate(sets):
+        if shingle_set.size < settings.min_shingles:
+            continue
+        minhash = MinHash(
+            num_perm=settings.num_perm,
+            seed=settings.seed,
+            hashfunc=_identity,
+            permutations=permutations,
+            scheme="affine32",
+        )
+        # The top 32 bits of the 64-bit shingle hash feed datasketch's 32-bit scheme.
+        minhash.update_batch((shingle_set >> np.uint64(32)).astype(np.uint32))
+        lsh.insert(index, minhash, check_duplication=False)
+    n = len(sets)
+    found: set[int] = set()
+    window = settings.bucket_window
+    for table in lsh.hashtables:
+        for key in table.keys():
+            bucket = table.get(key)
+            if len(bucket) < 2:
+                continue
+            members = sorted(bucket)
+            if len(members) <= settings.max_bucket:
+                found.update(i * n + j for i, j in combinations(members, 2))
+            else:
+                found.update(
+                    members[x] * n + members[y]
+                    for x in range(len(members))
+                    for y in range(x + 1, min(x + 1 + window, len(members)))
+                )
+    return [divmod(code, n) for code in sorted(found)]
+
+
+def group_versions(
+    versions: Sequence[Version], settings: GroupingSettings = DEFAULT_SETTINGS
+) -> tuple[tuple[Group, ...], tuple[Problem, ...]]:
+    """Group versions of one article: manifest labels first, then confirmed similarity."""
+    ordered = sorted(versions, key=lambda v: (v.source.order, v.id))
+    ids = [v.id for v in ordered]
+    if len(set(ids)) != len(ids):
+        raise ValueError("group_versions needs unique version IDs")
+    keys = [_order_key(v) for v in ordered]
+    links = _Links(len(ordered))
+    problems = _manifest(ordered, keys, links, settings)
+
+    cache: dict[str, int] = {}
+    sets = [shingles(v, settings, cache) for v in ordered]
+    confirmed: list[tuple[float, int, int]] = []
+    for i, j in candidate_pairs(sets, settings):
+        score = set_similarity(sets[i], sets[j], settings)
+        if score >= settings.min_similarity:
+            confirmed.append((score, i, j))
+    confirmed.sort(key=lambda edge: (-edge[0], edge[1], edge[2]))
+    too_large = [(i, j) for _, i, j in confirmed if not links.join(i, j, settings.max_group_size)]
+    problems += _split_warnings(ordered, keys, links, too_large, settings)
+
+    members_of: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(ordered)):
+        members_of[links.find(index)].append(index)
+    pairs_of: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
+    for score, i, j in confirmed:
+        root = links.find(i)
+        if root == links.find(j):
+            a, b = sorted((ids[i], ids[j]))
+            pairs_of[root].append((a, b, round(score, 4)))
+    groups = []
+    for root, members in members_of.items():  # roots appear in corpus order of their first file
+        members.sort(key=keys.__getitem__)
+        if len(members) == 1:
+            origin = "single"
+        elif links.anchored[root]:
+            origin = "manifest"
+        else:
+            origin = "similarity"
+        groups.append(
+            Group(
+                id=ids[members[0]],
+                members=tuple(ids[m] for m in members),
+                origin=origin,
+                pairs=tuple(sorted(pairs_of[root])),
+            )
+        )
+    return tuple(groups), tuple(sorted(problems, key=lambda p: (p.file, p.code, p.message)))
+
+
+class _Links:
+    """Union-find over version indices that knows which sets hold a manifest label."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.size = [1] * n
+        self.anchored = [False] * n  # the set holds a labelled file
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:  # path compression
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ra
+        if ra > rb:  # the smaller index stays root: roots are then first members in corpus order
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+        self.anchored[ra] = self.anchored[ra] or self.anchored[rb]
+        return ra
+
+    def join(self, a: int, b: int, limit: int) -> bool:
+        """Link a similarity pair unless it joins two labels; False when only size forbids it."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb or (self.anchored[ra] and self.anchored[rb]):
+            return True
+        if self.size[ra] + self.size[rb] > limit:
+            return False
+        self.union(ra, rb)
+        return True
+
+
+def _manifest(
+    ordered: Sequence[Version],
+    keys: Sequence[tuple[int, str, int]],
+    links: _Links,
+    settings: GroupingSettings,
+) -> list[Problem]:
+    """Join labelled files (and files whose ID a label names); warn about lone labels."""
+    index_of = {v.id: i for i, v in enumerate(ordered)}
+    labelled: dict[str, list[int]] = defaultdict(list)
+    for i, version in enumerate(ordered):
+        if version.source.metadata.group is not None:
+            labelled[version.source.metadata.group].append(i)
+    problems = []
+    for label in sorted(labelled):
+        members = labelled[label]
+        named = index_of.get(label)
+        everyone = sorted({*members, named} - {None})
+        if len(everyone) == 1:
+            problems.append(
+                Problem(
+                    ordered[members[0]].source.path,
+                    "warning",
+                    "group-names-no-other-file",
+                    f"group {label!r} names no other file of the corpus (neither another "
+                    "file's group nor an ID); check it for a typo",
+                )
+            )
+        for i in everyone:
+            links.anchored[i] = True
+            links.union(everyone[0], i)
+    sizes: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(ordered)):
+        if links.anchored[links.find(i)]:
+            sizes[links.find(i)].append(i)
+    for members in sizes.values():
+        if len(members) > settings.max_group_size:
+            first = min(members, key=keys.__getitem__)
+            problems.append(
+                Problem(
+                    ordered[first].source.path,
+                    "warning",
+                    "group-too-large",
+                    f"the manifest puts {len(members)} files in one group, over the limit of "
+                    f"{settings.max_group_size}; kept whole because manifest labels win",
+                )
+            )
+    return problems
+
+
+def _split_warnings(
+    ordered: Sequence[Version],
+    keys: Sequence[tuple[int, str, int]],
+    links: _Links,
+    too_large: Sequence[tuple[int, int]],
+    settings: GroupingSettings,
+) -> list[Problem]:
+    """One warning per cluster of groups that similarity links but the size limit kept apart."""
+    clusters = _Links(len(ordered))
+    for i, j in too_large:
+        clusters.union(links.find(i), links.find(j))
+    parts: dict[int, set[int]] = defaultdict(set)
+    for i, j in too_large:
+        parts[clusters.find(links.find(i))].update((links.find(i), links.find(j)))
+    problems = []
+    for roots in parts.values():
+        members = [i for i in range(len(ordered)) if links.find(i) in roots]
+        first = min(members, key=keys.__getitem__)
+        problems.append(
+            Problem(
+                ordered[first].source.path,
+                "warning",
+                "group-too-large",
+                f"{len(members)} files are linked by similarity, over the group size limit of "
+                f"{settings.max_group_size}; split into {len(roots)} groups, strongest links "
+                "kept",
+            )
+        )
+    return problems
+
+
+def _order_key(version: Version) -> tuple[int, str, int]:
+    """Sort key of a member: undated first by corpus order, then dated by UTC time."""
+    published = version.source.metadata.published
+    if published:
+        try:
+            when = datetime.fromisoformat(published.strip())
+        except ValueError:
+            pass
+        else:
+            if when.tzinfo is not None:
+                when = when.astimezone(UTC).replace(tzinfo=None)
+            return (1, when.isoformat(timespec="microseconds"), version.source.order)
+    return (0, "", version.source.order)
+
+
+@cache
+def _multipliers(k: int) -> tuple[np.uint64, ...]:
+    """One odd 64-bit multiplier per shingle position, so word order matters."""
+    return tuple(
+        np.uint64(int.from_bytes(hashlib.blake2b(b"shingle-%d" % j, digest_size=8).digest()) | 1)
+        for j in range(k)
+    )
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: spreads the sums over all bits."""
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+def _identity(value: int) -> int:
+    """datasketch hash function for values that are hashes already."""
+    return value

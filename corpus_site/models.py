@@ -1,0 +1,168 @@
+"""Frozen records passed between the pipeline stages.
+
+Every stage between reading the corpus and writing the site takes these in and
+gives these out; none of them touches the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the build has to tell the user about one file (or the corpus)."""
+
+    file: str  # corpus-relative POSIX path, or "" for the corpus as a whole
+    severity: Severity  # "error": the file is not published; "warning": it is, with a caveat
+    code: str  # short stable slug, e.g. "binary-file", "bad-front-matter"
+    message: str  # one sentence naming the reason and, where there is one, the fix
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What is known about a file besides its text, merged from manifest, sidecar and front matter."""
+
+    id: str | None = None
+    title: str | None = None
+    published: str | None = None  # ISO 8601 date ("2014-07-27") or datetime
+    retrieved: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    license: str | None = None
+    group: str | None = None
+    # Fields we do not know, kept and shown: sorted (name, display text) pairs.
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One corpus file as read from disk: its bytes, how they were decoded, and its metadata."""
+
+    path: str  # corpus-relative POSIX path, e.g. "000_a9b2f913ca9d78f5.txt"
+    order: int  # position in the sorted walk of the corpus (0-based)
+    raw: bytes  # the exact bytes of the file, published unchanged as source.txt
+    sha256: str  # hex digest of raw
+    encoding: str  # codec used, e.g. "utf-8", "utf-8-sig", "cp1252"
+    encoding_detected: bool  # True when the codec was guessed by detection, not known
+    text: str  # reading text: front matter removed, "\n" line ends, control characters dropped
+    control_chars: int  # how many control characters were dropped from the reading text
+    repaired: tuple[str, ...]  # what was repaired in the reading text (e.g. "mojibake")
+    id: str
+    id_origin: Literal["file name", "metadata", "content hash"]
+    metadata: Metadata
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of a version, with its anchor number and comparison key."""
+
+    n: int  # 1-based anchor number (#p<n>), in document order, boilerplate included
+    text: str  # reading text: wrapped lines joined, whitespace runs folded to one space
+    key: str  # comparison key: NFKC, quotes and dashes folded, whitespace folded
+    boilerplate: str | None = None  # why it is boilerplate, or None for article text
+
+
+@dataclass(frozen=True)
+class Version:
+    """A normalized source: title, paragraphs and comparison keys."""
+
+    source: Source
+    title: str | None  # the version's own title, if it has one
+    title_origin: Literal["metadata", "title line"] | None
+    paragraphs: tuple[Paragraph, ...]
+    wrap_width: int | None  # detected hard-wrap width, None when lines are not wrapped
+
+    @property
+    def id(self) -> str:
+        """The version's ID (its URL is /a/<id>/)."""
+        return self.source.id
+
+    @property
+    def body(self) -> tuple[Paragraph, ...]:
+        """The article paragraphs, boilerplate left out."""
+        return tuple(p for p in self.paragraphs if p.boilerplate is None)
+
+    @property
+    def words(self) -> int:
+        """Word count of the article paragraphs."""
+        return sum(len(p.text.split()) for p in self.body)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Versions of one article. The ID is that of the earliest member, so it never changes later."""
+
+    id: str
+    members: tuple[str, ...]  # version IDs, earliest first (by published, else corpus order)
+    origin: Literal["manifest", "similarity", "single"]
+    # Similarity of every confirmed pair inside the group: (id_a, id_b, score), sorted.
+    pairs: tuple[tuple[str, str, float], ...] = field(default=())
+
+
+# A word-level edit: (op, text in A, text in B). Joining every A text rebuilds A's
+# paragraph exactly, joining every B text rebuilds B's. op is one of
+#   "equal"   a == b
+#   "typo"    a != b, but they are equal once quotes, dashes, whitespace and NFKC are folded
+#   "delete"  only in A (b == "")
+#   "insert"  only in B (a == "")
+#   "replace" both non-empty and really different
+WordOp = tuple[str, str, str]
+
+RowKind = Literal[
+    "equal",  # byte-equal paragraphs
+    "typographic",  # equal once typography is folded
+    "changed",  # the same paragraph, edited
+    "only_a",  # article paragraph only in A
+    "only_b",  # article paragraph only in B
+    "moved",  # equal (after folding) but at another place in the order
+    "split",  # one paragraph in A became several consecutive ones in B
+    "merge",  # several consecutive paragraphs in A became one in B
+    "boilerplate_a",  # boilerplate only in A
+    "boilerplate_b",  # boilerplate only in B
+    "boilerplate_equal",  # the same boilerplate in both
+]
+
+
+@dataclass(frozen=True)
+class AlignedRow:
+    """One row of the alignment of two versions: paragraphs of A against paragraphs of B."""
+
+    kind: RowKind
+    a: tuple[int, ...]  # paragraph numbers (Paragraph.n) in A, empty when absent
+    b: tuple[int, ...]  # paragraph numbers (Paragraph.n) in B, empty when absent
+    words: tuple[WordOp, ...] = ()  # word diff for changed/typographic/split/merge/moved rows
+
+
+@dataclass(frozen=True)
+class DiffCounts:
+    """How many aligned rows of each class; each row counts once, in one class."""
+
+    equal: int = 0
+    typographic: int = 0
+    changed: int = 0
+    only_a: int = 0
+    only_b: int = 0
+    moved: int = 0
+    split_merge: int = 0
+    boilerplate_only_a: int = 0
+    boilerplate_only_b: int = 0
+    title_changed: bool = False
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The alignment of version A against version B."""
+
+    a: str  # version ID
+    b: str  # version ID
+    rows: tuple[AlignedRow, ...]  # in reading order of B, with A-only rows where they stood in A
+    counts: DiffCounts
+    similarity: float  # 0..1, share of article words the two have in common
+    title_a: str | None = None
+    title_b: str | None = None

@@ -1,0 +1,152 @@
+"""Stage 6, output: write the generated files into docs/ and build the site with MkDocs.
+
+The one writer of the output. It writes only files whose bytes changed (a rebuild touches
+few files), removes generated files that are no longer generated, and never touches a
+file it did not generate. The site is built into a temporary folder and swapped into
+place, so a failed build leaves the previous site whole.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError
+
+# The list of files the previous build generated, so that stale ones can be removed
+# without ever deleting a hand-written page.
+LEDGER_OF_GENERATED = ".corpus/generated.json"
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What writing docs/ did."""
+
+    written: tuple[str, ...]
+    unchanged: int
+    removed: tuple[str, ...]
+
+
+def write_docs(docs_dir: Path, files: Mapping[str, bytes]) -> WriteReport:
+    """Write generated files into docs_dir: changed ones only; remove the ones no longer made."""
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    previous = _previous_files(docs_dir)
+    listing = json.dumps(sorted([*files, LEDGER_OF_GENERATED]), indent=1).encode() + b"\n"
+    wanted = {**files, LEDGER_OF_GENERATED: listing}
+    written: list[str] = []
+    unchanged = 0
+    for rel in sorted(wanted):
+        target = docs_dir / rel
+        content = wanted[rel]
+        if (
+            target.is_file()
+            and target.stat().st_size == len(content)
+            and target.read_bytes() == content
+        ):
+            unchanged += 1
+            continue
+        _write_atomic(target, content)
+        written.append(rel)
+    removed = sorted(previous - set(wanted))
+    for rel in removed:
+        path = docs_dir / rel
+        if path.is_file():
+            path.unlink()
+        _remove_empty_parents(path.parent, docs_dir)
+    return WriteReport(tuple(written), unchanged, tuple(removed))
+
+
+def _previous_files(docs_dir: Path) -> set[str]:
+    """The generated files the last build recorded."""
+    ledger = docs_dir / LEDGER_OF_GENERATED
+    try:
+        listed = json.loads(ledger.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    # Only relative paths inside docs/ are trusted from the file.
+    return {
+        rel
+        for rel in listed
+        if isinstance(rel, str) and not rel.startswith("/") and ".." not in rel.split("/")
+    }
+
+
+def _write_atomic(target: Path, content: bytes) -> None:
+    """Write a file so that a reader never sees it half-written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    """Remove folders left empty by a removal, up to (not including) stop."""
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+class _Collect(logging.Handler):
+    """Collects MkDocs warnings so the summary can show them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def build_site(mkdocs_file: Path, docs_dir: Path, site_dir: Path) -> list[str]:
+    """Run the real MkDocs build into a temporary folder, then swap it in; return its warnings."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    site_dir = site_dir.resolve()
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}-building-"))
+    staging.chmod(0o755)  # mkdtemp makes it private; a published site is world-readable
+    collector = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collector)
+    try:
+        config = load_config(
+            config_file=str(mkdocs_file),
+            docs_dir=str(docs_dir.resolve()),
+            site_dir=str(staging),
+        )
+        build(config)
+    except (MkDocsException, OSError) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"MkDocs build failed: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        logger.removeHandler(collector)
+    _swap(staging, site_dir)
+    return collector.messages
+
+
+def _swap(staging: Path, site_dir: Path) -> None:
+    """Put the new site in place of the old with two renames; the old one is removed last."""
+    retired = None
+    if site_dir.exists():
+        retired = site_dir.with_name(f".{site_dir.name}-old-{os.getpid()}")
+        os.replace(site_dir, retired)
+    os.replace(staging, site_dir)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)

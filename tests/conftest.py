@@ -1,0 +1,89 @@
+"""Shared fixtures: a copy of the project in a temporary folder, and real builds in it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from corpus_site.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT / "corpus"
+HAND_WRITTEN = ("index.md", "about.md", "stylesheets")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A throwaway copy of the project: mkdocs.yml, hand-written docs, theme overrides."""
+
+    root: Path
+
+    @property
+    def docs(self) -> Path:
+        return self.root / "docs"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    def build(self, corpus: Path, *args: str) -> int:
+        """Run the real command line against this project; return the exit code."""
+        return main(
+            [
+                "--corpus", str(corpus),
+                "--config", str(self.root / "mkdocs.yml"),
+                "--docs", str(self.docs),
+                "--site", str(self.site),
+                *args,
+            ]
+        )
+
+
+def make_project(where: Path) -> Project:
+    """Copy what a build needs (not the generated pages) into a fresh folder."""
+    where.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", where / "mkdocs.yml")
+    shutil.copytree(ROOT / "overrides", where / "overrides")
+    (where / "docs").mkdir()
+    for name in HAND_WRITTEN:
+        source = ROOT / "docs" / name
+        if source.is_dir():
+            shutil.copytree(source, where / "docs" / name)
+        else:
+            shutil.copy(source, where / "docs" / name)
+    return Project(where)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A fresh project copy for one test."""
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def default_site(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The default corpus, built once with the real MkDocs for every test that reads it."""
+    built = make_project(tmp_path_factory.mktemp("default") / "project")
+    code = built.build(DEFAULT_CORPUS, "-q")
+    assert code == 0
+    return built
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Callable[[dict[str, bytes | str]], Path]:
+    """Write a corpus folder from {relative path: content} and return it."""
+
+    def make(files: dict[str, bytes | str]) -> Path:
+        folder = tmp_path / "corpus"
+        for rel, content in files.items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            path.write_bytes(data)
+        return folder
+
+    return make

@@ -1,0 +1,163 @@
+"""End to end: the real command line, the real MkDocs build, the real HTML."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+from conftest import DEFAULT_CORPUS, Project
+
+A, B = "a9b2f913ca9d78f5", "4d15c612d949296d"
+
+
+class _Text(HTMLParser):
+    """Visible text and the elements of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"] or "")
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"] or "")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(path: Path) -> _Text:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_both_version_pages_exist_with_their_text(default_site: Project) -> None:
+    for vid in (A, B):
+        page = parse(default_site.site / "a" / vid / "index.html")
+        text = " ".join(page.text)
+        assert "Kiev soldiers desert to Russia" in text
+        assert "Izvarino" in text
+        assert {"p1", "p2", "p3"} <= page.ids
+    only_000 = " ".join(parse(default_site.site / "a" / A / "index.html").text)
+    assert "A Kiev official confirmed on Sunday" in only_000
+
+
+def test_source_txt_is_byte_identical_to_the_corpus_file(default_site: Project) -> None:
+    for name in ("000_a9b2f913ca9d78f5.txt", "001_4d15c612d949296d.txt"):
+        vid = name[4:-4]
+        published = default_site.site / "a" / vid / "source.txt"
+        assert published.read_bytes() == (DEFAULT_CORPUS / name).read_bytes()
+
+
+def test_version_json_records_the_page(default_site: Project) -> None:
+    record = json.loads((default_site.site / "a" / A / "version.json").read_text())
+    assert record["id"] == A
+    assert record["title"] == "Kiev soldiers desert to Russia"
+    assert record["title_origin"] == f"title of sibling {B}"
+    assert record["sha256"] == __import__("hashlib").sha256(
+        (DEFAULT_CORPUS / "000_a9b2f913ca9d78f5.txt").read_bytes()
+    ).hexdigest()
+    assert [p["n"] for p in record["paragraphs"] if p["boilerplate"]] == [2, 18]
+
+
+def test_home_page_lists_both_versions(default_site: Project) -> None:
+    home = parse(default_site.site / "index.html")
+    assert f"a/{A}/" in home.links and f"a/{B}/" in home.links
+    text = " ".join(home.text)
+    assert "2 versions in 1 group" in text
+
+
+def test_search_index_has_the_text_and_ids_but_not_the_diffs(default_site: Project) -> None:
+    index = json.loads((default_site.site / "search" / "search_index.json").read_text())
+    docs = index["docs"]
+    izvarino = {d["location"].split("#")[0] for d in docs if "Izvarino" in d["text"]}
+    assert izvarino == {f"a/{A}/", f"a/{B}/"}
+    assert any(B in d["text"] for d in docs if d["location"].startswith(f"a/{B}/"))
+    # The paragraph only 000 has is found on 000's page only: diffs are not indexed.
+    official = {d["location"].split("#")[0] for d in docs if "A Kiev official" in d["text"]}
+    assert official == {f"a/{A}/"}
+
+
+def test_article_pages_are_not_in_the_sidebar(default_site: Project) -> None:
+    page = (default_site.site / "a" / A / "index.html").read_text()
+    nav = page[page.index('<nav class="md-nav md-nav--primary"') :]
+    nav = nav[: nav.index("</nav>")]
+    assert f"a/{B}/" not in nav and "Kiev soldiers" not in nav
+
+
+def test_no_page_asks_an_outside_host_for_anything(default_site: Project) -> None:
+    for page in default_site.site.rglob("*.html"):
+        html = page.read_text()
+        assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page
+
+
+def test_rebuild_is_byte_identical_and_writes_nothing(default_site: Project, tmp_path: Path) -> None:
+    before = {p: p.read_bytes() for p in default_site.docs.rglob("*") if p.is_file()}
+    assert default_site.build(DEFAULT_CORPUS, "-q") == 0
+    after = {p: p.read_bytes() for p in default_site.docs.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_bad_files_are_named_and_the_others_still_publish(project: Project, corpus, capsys) -> None:
+    folder = corpus(
+        {
+            "000_a9b2f913ca9d78f5.txt": (DEFAULT_CORPUS / "000_a9b2f913ca9d78f5.txt").read_bytes(),
+            "empty.txt": b"",
+            "picture.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
+            "report.txt": b"%PDF-1.7\n%\xb5\xb5\xb5\xb5\n1 0 obj\n",
+            "garbled.txt": bytes(range(128, 256)) * 8,
+            "frontmatter.txt": "---\ntitle: \"unclosed\n---\nText.\n",
+            "badid.txt": "---\nid: a/b\n---\nHeadline\n\nText.\n",
+            "dup/003_a9b2f913ca9d78f5.txt": "Another\n\nA different article.\n",
+        }
+    )
+    code = project.build(folder)
+    err = capsys.readouterr().err
+    assert code == 1
+    for name in ("empty.txt", "picture.txt", "report.txt", "garbled.txt", "frontmatter.txt",
+                 "badid.txt", "dup/003_a9b2f913ca9d78f5.txt"):
+        assert name in err, name
+    assert "000_a9b2f913ca9d78f5.txt" in err  # the duplicate-id message names both files
+    assert (project.site / "a" / "a9b2f913ca9d78f5" / "index.html").is_file()
+    report = json.loads((project.root / "build-report.json").read_text())
+    assert report["published"] == 1
+    assert {p["file"] for p in report["problems"] if p["severity"] == "error"} == {
+        "empty.txt", "picture.txt", "report.txt", "garbled.txt", "frontmatter.txt",
+        "badid.txt", "dup/003_a9b2f913ca9d78f5.txt",
+    }
+
+
+def test_removed_version_pages_are_removed_and_hand_written_pages_kept(project: Project, corpus) -> None:
+    files = {
+        "000_a9b2f913ca9d78f5.txt": (DEFAULT_CORPUS / "000_a9b2f913ca9d78f5.txt").read_bytes(),
+        "001_4d15c612d949296d.txt": (DEFAULT_CORPUS / "001_4d15c612d949296d.txt").read_bytes(),
+    }
+    folder = corpus(files)
+    assert project.build(folder, "--no-site") == 0
+    (folder / "001_4d15c612d949296d.txt").unlink()
+    assert project.build(folder, "--no-site") == 0
+    assert not (project.docs / "a" / B).exists()
+    assert (project.docs / "a" / A / "index.md").is_file()
+    assert (project.docs / "index.md").is_file() and (project.docs / "about.md").is_file()
+    assert not (project.site).exists()  # --no-site writes only Markdown
+
+
+def test_usage_errors_exit_2(project: Project, tmp_path: Path, capsys) -> None:
+    assert project.build(tmp_path / "missing") == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert project.build(tmp_path / "empty") == 2
+    assert "no .txt files" in capsys.readouterr().err
+
+
+def test_strict_fails_on_a_warning_and_writes_nothing(project: Project, corpus) -> None:
+    folder = corpus({"a.txt": b"Headline\n\nCosts \xa35 now, said the caf\xe9 owner today.\n"})
+    assert project.build(folder, "--strict", "-q") == 1
+    assert not (project.docs / "a").exists()
+    assert project.build(folder, "-q") == 0
