@@ -4,9 +4,11 @@
 
 SOURCE_DIR holds articles as text files (title on line 1, then one paragraph per line,
 blank lines ignored), e.g. /work/shared/data/bbc/bbc. A file that is not UTF-8 is read as
-Latin-1. Articles that are exact or near duplicates of an earlier one (5-word shingles
-covering 30% or more of the smaller of the two) are dropped first, so that two "different"
-articles of the truth are never really versions of one story.
+Latin-1. Articles that share text with an earlier one (5-word shingles covering 15% or
+more of the smaller of the two: duplicates, revisions, follow-ups that reuse passages) are
+dropped first, so that two "different" articles of the truth are never versions of one
+story, even after one of them is cut. Source paragraphs are re-cut into news-sized ones of
+1-3 sentences (BBC lines hold up to ten sentences each).
 
 OUT_DIR receives N version files ``NNNNN_<16 hex>.txt`` (several versions per article, 1-6,
 in shuffled file order), a ``<stem>.yml`` sidecar with ``published:`` for about half of
@@ -89,7 +91,7 @@ def shingle_set(paragraphs: list[str]) -> set[str]:
     return {" ".join(words[i : i + 5]) for i in range(len(words) - 4)}
 
 
-def drop_duplicates(articles: list[Article], limit: float = 0.3) -> list[Article]:
+def drop_duplicates(articles: list[Article], limit: float = 0.15) -> list[Article]:
     """Keep articles whose shingles cover less than `limit` of any kept earlier one."""
     owners: dict[str, list[int]] = defaultdict(list)
     kept: list[Article] = []
@@ -109,6 +111,18 @@ def drop_duplicates(articles: list[Article], limit: float = 0.3) -> list[Article
         sizes.append(len(shingles))
         kept.append(article)
     return kept
+
+
+def reparagraph(article: Article, rng: random.Random) -> Article:
+    """Cut long paragraphs into news-sized ones of 1-3 sentences (BBC lines hold up to 10)."""
+    paragraphs = []
+    for paragraph in article.paragraphs:
+        sentences = SENTENCE_END.split(paragraph)
+        while sentences:
+            size = rng.choice((1, 2, 2, 3))
+            paragraphs.append(" ".join(sentences[:size]))
+            sentences = sentences[size:]
+    return Article(article.title, paragraphs, source=article.source)
 
 
 def sentence_pool(articles: list[Article]) -> list[str]:
@@ -222,8 +236,9 @@ def make_version(
         at = rng.randrange(max(1, len(paras) // 2), len(paras) + 1)
         paras.insert(at, article.extra[0])
         edits.append("add")
-    if len(paras) >= 5 and rng.random() < 0.3:
-        for _ in range(rng.randint(1, 2)):
+    if len(paras) >= 6 and rng.random() < 0.3:
+        # An edition drops a paragraph or, from a long story, two.
+        for _ in range(1 if len(paras) < 12 else rng.randint(1, 2)):
             paras.pop(rng.randrange(1, len(paras)))
         edits.append("remove")
     if len(paras) >= 4 and rng.random() < 0.2:
@@ -327,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     truth, records = [], []
     for a, n in enumerate(counts):
         rng = random.Random(f"{seed}:article:{a}")
-        article = base[a] if a < len(base) else recombiner.article(rng)
+        article = reparagraph(base[a], rng) if a < len(base) else recombiner.article(rng)
         article = hold_back(article, rng)
         base_time = datetime(2004, 1, 1) + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
         for v in range(n):

@@ -21,7 +21,7 @@ from .models import Group, Problem, Version
 from .normalize import mark_recurring, normalize, shown_titles
 from .output import WriteReport, build_site, write_docs
 from .render import SiteInput, render_site
-from .sources import read_corpus
+from .sources import list_corpus_files, read_corpus
 
 Progress = Callable[[Iterable[str]], Iterable[str]]
 
@@ -55,8 +55,9 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
+    files = list_corpus_files(config.corpus_dir)
     sources, problems = read_corpus(
-        config.corpus_dir, config.manifest, config.limits, wrap=progress
+        config.corpus_dir, config.manifest, config.limits, wrap=progress, files=files
     )
     versions: list[Version] = []
     patterns = config.boilerplate_patterns
@@ -65,19 +66,22 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
             versions.append(normalize(source, patterns, config.limits.max_paragraphs))
         except CorpusError as exc:
             problems.append(Problem(exc.file, "error", exc.code, exc.message))
-    versions = mark_recurring(versions, config.recurring_min_files)
     seconds["read and normalize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     groups, group_problems = group_versions(versions, GroupingSettings())
     problems.extend(group_problems)
+    group_of = {member: g.id for g in groups for member in g.members}
+    versions = mark_recurring(
+        versions, config.recurring_min_files, group_of, config.recurring_min_groups
+    )
     titles = shown_titles(versions, groups)
     comparison = compare_groups(versions, groups, titles, config.nearest_siblings)
     seconds["group and compare"] = time.perf_counter() - clock
 
     problems = sorted(problems, key=lambda p: (p.file, p.severity, p.code, p.message))
     report = BuildReport(
-        files=len(sources) + sum(1 for p in problems if p.severity == "error"),
+        files=len(files),
         versions=tuple(versions),
         groups=tuple(groups),
         problems=tuple(problems),

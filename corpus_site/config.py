@@ -64,10 +64,13 @@ class Config:
     progress: bool = False
     manifest: Manifest = field(default_factory=Manifest)
     limits: Limits = field(default_factory=Limits)
-    # A paragraph found verbatim in this many files is site furniture (a footer, a
-    # newsletter plug), not article text. 10: wire stories in articlecomparisons appear
-    # on up to 8 outlets, so real shared article text stays below it.
+    # A paragraph found verbatim in this many files, in this many different articles
+    # (groups), is site furniture (a footer, a "Sign up" line), not article text. Measured
+    # on articlecomparisons: paragraphs of the syndicated AP Helsinki story recur in 10-17
+    # files but at most 5 groups; "More", "Close", "___", a CNN copyright footer recur in
+    # 10-64 groups.
     recurring_min_files: int = 10
+    recurring_min_groups: int = 6
     # Full diffs on a version page against this many nearest siblings; a summary line for
     # the rest keeps a page of a 50-version group light.
     nearest_siblings: int = 5

@@ -29,6 +29,12 @@ _MAX_TITLE_WORDS = 30
 # word ends its paragraph even without a full stop (bylines, datelines, subheads).
 _SHORT_LINE_SHARE = 0.6
 
+# First lines of scraped pages that are bylines and timestamps, not headlines (seen in
+# articlecomparisons: "Published 23 Mins Ago", "by Michael Cavna July 16 at 8:30 AM").
+_NOT_A_TITLE = re.compile(
+    r"(?i)(?:by|published|updated|posted|last updated|photo|video|watch|listen)\b.*|.*\bago"
+)
+
 _CLOSERS = "\"'”’»)]"
 _SENTENCE_END = ".!?…:"
 
@@ -125,6 +131,8 @@ def _title(
     text = line.text
     if len(text) > _MAX_TITLE_CHARS or len(text.split()) > _MAX_TITLE_WORDS:
         return None, None, first
+    if _NOT_A_TITLE.fullmatch(text):
+        return None, None, first
     blank_after = rest > first + 1
     if ends_sentence(text) and not (blank_after and text.rstrip(_CLOSERS)[-1] in "?!"):
         return None, None, first
@@ -185,18 +193,35 @@ def _join(lines: list[str]) -> str:
     return text
 
 
-def mark_recurring(versions: Sequence[Version], min_files: int) -> list[Version]:
-    """Mark as boilerplate article paragraphs found verbatim (after folding) in min_files files."""
-    counts: Counter[str] = Counter()
+def mark_recurring(
+    versions: Sequence[Version],
+    min_files: int,
+    group_of: Mapping[str, str] | None = None,
+    min_groups: int = 1,
+) -> list[Version]:
+    """Mark as boilerplate the article paragraphs found verbatim (after folding) in at least
+    min_files files and, when groups are known, in at least min_groups different groups:
+    a paragraph shared by the versions of one story is article text, however often."""
+    files: dict[str, set[str]] = {}
     for version in versions:
-        counts.update({p.key for p in version.body})
-    common = {key for key, n in counts.items() if n >= min_files}
+        for key in {p.key for p in version.body}:
+            files.setdefault(key, set()).add(version.id)
+    common: dict[str, str] = {}
+    for key, ids in files.items():
+        if len(ids) < min_files:
+            continue
+        groups = len({group_of[i] for i in ids}) if group_of is not None else len(ids)
+        if groups >= min_groups:
+            common[key] = (
+                f"it recurs verbatim in {len(ids)} files of the corpus"
+                + (f", in {groups} different articles" if group_of is not None else "")
+            )
     if not common:
         return list(versions)
     marked = []
     for version in versions:
         paragraphs = tuple(
-            replace(p, boilerplate=f"recurs verbatim in {counts[p.key]} files of the corpus")
+            replace(p, boilerplate=common[p.key])
             if p.boilerplate is None and p.key in common
             else p
             for p in version.paragraphs

@@ -20,7 +20,6 @@ from markupsafe import Markup
 from .models import Group, Problem, Version
 from .normalize import ShownTitle
 
-GENERATED_ROOTS = ("a/", "g/", ".corpus/")
 HOME_FRAGMENT = ".corpus/home.md"
 
 _ENV = jinja2.Environment(
@@ -64,7 +63,24 @@ def render_site(data: SiteInput) -> dict[str, bytes]:
     for group in data.groups:
         files[f"g/{group.id}/index.md"] = render_group(group, by_id, data).encode()
     files[HOME_FRAGMENT] = render_home(data, group_of).encode()
+    files["data/groups.json"] = dump_json(groups_record(data))
     return files
+
+
+def groups_record(data: SiteInput) -> dict[str, Any]:
+    """data/groups.json: every group with its members, earliest first, and its pair scores."""
+    return {
+        "groups": [
+            {
+                "id": g.id,
+                "url": f"g/{g.id}/",
+                "origin": g.origin,
+                "members": list(g.members),
+                "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in g.pairs],
+            }
+            for g in data.groups
+        ]
+    }
 
 
 def render_version(version: Version, group: Group, data: SiteInput) -> str:

@@ -62,11 +62,12 @@ def read_corpus(
     manifest: Manifest | None = None,
     limits: Limits | None = None,
     wrap: Wrap | None = None,
+    files: list[str] | None = None,
 ) -> tuple[list[Source], list[Problem]]:
-    """Read every article of the corpus; return the sources and every problem found."""
+    """Read every article of the corpus (or the listed files); return sources and problems."""
     manifest = manifest or Manifest()
     limits = limits or Limits()
-    files = list_corpus_files(corpus_dir)
+    files = list_corpus_files(corpus_dir) if files is None else files
     problems: list[Problem] = []
     for listed in sorted(set(manifest.files) - set(files)):
         problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -139,13 +140,26 @@ def test_keys_fold_typography_but_not_case() -> None:
 
 def test_recurring_paragraphs_become_boilerplate() -> None:
     versions = [
-        normalize(source(f"Story {i} is about thing {i}.\n\nSubscribe to our daily brief.\n"))
+        normalize(
+            replace(
+                source(f"Story {i} is about thing {i}.\n\nSubscribe to our daily brief.\n"),
+                id=f"{i:016x}",
+            )
+        )
         for i in range(4)
     ]
     marked = mark_recurring(versions, min_files=3)
     assert all(v.paragraphs[1].boilerplate for v in marked)
     assert not any(v.paragraphs[0].boilerplate for v in marked)
     assert mark_recurring(versions, min_files=5) == versions
+    # Shared by the versions of one story only: article text, not furniture.
+    one_story = {v.id: "g1" for v in versions}
+    assert mark_recurring(versions, 3, one_story, min_groups=2) == versions
+    four_stories = {v.id: f"g{i}" for i, v in enumerate(versions)}
+    across = mark_recurring(versions, 3, four_stories, min_groups=2)
+    assert [v.paragraphs[1].boilerplate for v in across] == [
+        "it recurs verbatim in 4 files of the corpus, in 4 different articles"
+    ] * 4
 
 
 def test_wrap_width_needs_a_band_of_full_lines() -> None:
@@ -165,3 +179,10 @@ def test_normalizing_its_own_output_changes_nothing(paragraphs: list[str]) -> No
     )
     assert [p.text for p in again.paragraphs] == [p.text for p in first.paragraphs]
     assert again.title == first.title
+
+
+def test_bylines_and_timestamps_are_not_titles() -> None:
+    for line in ("By Jane Roe, Associated Press", "Published 23 Mins Ago", "Updated 5:01 PM"):
+        v = normalize(source(f"{line}\n\nThe article starts here.\n"))
+        assert v.title is None, line
+        assert v.paragraphs[0].text == line
