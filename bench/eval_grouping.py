@@ -36,14 +36,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus_site.grouping import (  # noqa: E402
+from corpus_site.grouping import (
     GroupingSettings,
     candidate_pairs,
     group_versions,
     set_similarity,
     shingles,
 )
-from corpus_site.models import Group, Problem, Version  # noqa: E402
+from corpus_site.models import Group, Problem, Version
 
 
 def load_versions(corpus: Path) -> tuple[list[Version], list[Problem]]:

@@ -15,12 +15,20 @@ from pathlib import Path
 
 from .compare import compare_groups
 from .config import Config
-from .errors import CorpusError
+from .errors import CorpusError, LedgerError
 from .grouping import GroupingSettings, group_versions
+from .ledger import reconcile
 from .models import Group, Problem, Version
 from .normalize import mark_recurring, normalize, shown_titles
-from .output import WriteReport, build_site, write_docs
-from .render import SiteInput, render_site
+from .output import (
+    WriteReport,
+    build_site,
+    keep_withdrawn_sources,
+    read_ledger,
+    write_docs,
+    write_ledger,
+)
+from .render import SiteInput, ledger_metadata, render_site
 from .sources import list_corpus_files, read_corpus
 
 Progress = Callable[[Iterable[str]], Iterable[str]]
@@ -79,6 +87,20 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     comparison = compare_groups(versions, groups, titles, config.nearest_siblings)
     seconds["group and compare"] = time.perf_counter() - clock
 
+    # Permanence: every URL ever published must still answer, with the same text.
+    reconciled = reconcile(
+        read_ledger(config.ledger_file),
+        versions,
+        groups,
+        titles={vid: t.text for vid, t in titles.items()},
+        metadata={v.id: ledger_metadata(v) for v in versions},
+        today=config.today,
+        accept_changed=config.accept_changed,
+        remove_sources=dict(config.remove_sources),
+    )
+    if reconciled.errors:
+        raise LedgerError(list(reconciled.errors))
+
     problems = sorted(problems, key=lambda p: (p.file, p.severity, p.code, p.message))
     report = BuildReport(
         files=len(files),
@@ -93,6 +115,9 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
         return report
 
     clock = time.perf_counter()
+    withdrawn_sources = keep_withdrawn_sources(
+        reconciled.tombstones(), config.withdrawn_dir, config.docs_dir
+    )
     files = render_site(
         SiteInput(
             versions=versions,
@@ -102,9 +127,14 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
             versions_blocks=comparison.version_blocks,
             group_blocks=comparison.group_blocks,
             sibling_records=comparison.sibling_records,
+            reconciled=reconciled,
+            withdrawn_sources=withdrawn_sources,
+            site_url=config.site_url,
+            site_name=config.site_name,
         )
     )
     written = write_docs(config.docs_dir, files)
+    write_ledger(config.ledger_file, reconciled.ledger)
     seconds["render and write docs"] = time.perf_counter() - clock
 
     site_dir = None

@@ -7,16 +7,19 @@ warning; 2 usage or configuration error, or the site build itself failed.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import functools
 import http.server
 import logging
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .build import BuildReport, build
 from .config import load_config
-from .errors import BuildError, ConfigError
+from .errors import BuildError, ConfigError, LedgerError
 
 EXIT_OK, EXIT_FILES_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -82,6 +85,27 @@ def parser() -> argparse.ArgumentParser:
         help="skip files larger than this (default: 5000000)",
     )
     p.add_argument(
+        "--accept-changed",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="accept that the text of an already published version changed; its page "
+        "then says so (repeat for several IDs)",
+    )
+    p.add_argument(
+        "--remove-source",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="stop serving source.txt of a withdrawn version (needs --reason)",
+    )
+    p.add_argument(
+        "--reason",
+        default=None,
+        metavar="TEXT",
+        help="why the source is removed; shown on the version's tombstone page",
+    )
+    p.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -96,7 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve and args.no_site:
         print("build-corpus: --serve needs the site; drop --no-site", file=sys.stderr)
         return EXIT_USAGE
-    docs_dir, site_dir = _dirs_from_mkdocs(args.config, args.docs, args.site)
+    if args.reason is not None and not args.remove_source:
+        print("build-corpus: --reason goes with --remove-source", file=sys.stderr)
+        return EXIT_USAGE
+    settings = mkdocs_settings(args.config)
+    base = args.config.parent
+    docs_dir = args.docs or base / str(settings.get("docs_dir") or "docs")
+    site_dir = args.site or base / str(settings.get("site_dir") or "site")
     progress = sys.stderr.isatty() and not args.quiet
     try:
         config = load_config(
@@ -109,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             quiet=args.quiet,
             progress=progress,
             max_file_bytes=args.max_file_size,
+            site_url=str(settings.get("site_url") or "http://127.0.0.1:8000/"),
+            site_name=str(settings.get("site_name") or "News versions corpus"),
+            accept_changed=tuple(args.accept_changed),
+            remove_sources=tuple((vid, args.reason or "") for vid in args.remove_source),
+            today=build_date(),
         )
     except ConfigError as exc:
         print("build-corpus: cannot start:", file=sys.stderr)
@@ -121,6 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _show_mkdocs_warnings()
     try:
         report = build(config, progress=_progress_bar if progress else None)
+    except LedgerError as exc:
+        print("build-corpus: stopped; nothing was written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_USAGE
     except BuildError as exc:
         print(f"build-corpus: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -138,29 +178,24 @@ def exit_code(report: BuildReport, strict: bool) -> int:
     return EXIT_OK
 
 
-def _dirs_from_mkdocs(config: Path, docs: Path | None, site: Path | None) -> tuple[Path, Path]:
-    """docs/ and site/ from the options, else from mkdocs.yml's docs_dir and site_dir."""
-    if docs is not None and site is not None:
-        return docs, site
-    base = config.parent
-    docs_default, site_default = base / "docs", base / "site"
-    if config.is_file():
-        import yaml
+def mkdocs_settings(config: Path) -> dict[str, Any]:
+    """The few settings of mkdocs.yml the corpus build needs ({} when there is no file)."""
+    if not config.is_file():
+        return {}
+    from mkdocs.utils.yaml import yaml_load  # MkDocs' own loader: !ENV and !relative work
 
-        class _Loader(yaml.SafeLoader):
-            pass
+    try:
+        data = yaml_load(config.read_text(encoding="utf-8")) or {}
+    except Exception:  # a broken mkdocs.yml is reported by the MkDocs build itself
+        return {}
+    return data if isinstance(data, dict) else {}
 
-        # mkdocs.yml may use !ENV and other tags; only the two plain keys are read here.
-        _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
-        try:
-            data = yaml.load(config.read_text(encoding="utf-8"), Loader=_Loader) or {}
-        except yaml.YAMLError:
-            data = {}
-        if isinstance(data.get("docs_dir"), str):
-            docs_default = base / data["docs_dir"]
-        if isinstance(data.get("site_dir"), str):
-            site_default = base / data["site_dir"]
-    return docs or docs_default, site or site_default
+
+def build_date() -> str:
+    """The date new URLs are first published on: SOURCE_DATE_EPOCH if set, else today (UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return moment.date().isoformat()
 
 
 def _progress_bar(files: Iterable[str]) -> Iterable[str]:

@@ -15,7 +15,7 @@ from typing import Any
 from .diffing import diff_versions
 from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
 from .normalize import ShownTitle
-from .render import render_fragment
+from .templating import render_fragment
 
 _NAMED = re.compile(r"(\d+)_[0-9a-f]{16}\.txt")
 

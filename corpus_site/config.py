@@ -74,6 +74,17 @@ class Config:
     # Full diffs on a version page against this many nearest siblings; a summary line for
     # the rest keeps a page of a 50-version group light.
     nearest_siblings: int = 5
+    # Where the site is served from, for permanent links and citations.
+    site_url: str = "http://127.0.0.1:8000/"
+    site_name: str = "News versions corpus"
+    # The permalink ledger (committed beside mkdocs.yml) and the kept bytes of withdrawn
+    # versions (committed with it), so their source.txt stays downloadable.
+    ledger_file: Path = Path("permalinks.json")
+    withdrawn_dir: Path = Path("withdrawn")
+    accept_changed: tuple[str, ...] = ()
+    remove_sources: tuple[tuple[str, str], ...] = ()  # (version ID, reason)
+    # The date new URLs are first published on (SOURCE_DATE_EPOCH, else today, in UTC).
+    today: str = "1970-01-01"
 
     @property
     def boilerplate_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -93,9 +104,24 @@ def load_config(
     quiet: bool = False,
     progress: bool = False,
     max_file_bytes: int | None = None,
+    site_url: str = "http://127.0.0.1:8000/",
+    site_name: str = "News versions corpus",
+    accept_changed: tuple[str, ...] = (),
+    remove_sources: tuple[tuple[str, str], ...] = (),
+    today: str = "1970-01-01",
 ) -> Config:
     """Check the options and read the manifest; raise ConfigError listing every problem."""
     problems: list[str] = []
+    if not site_url.startswith(("http://", "https://")):
+        problems.append(f"site_url {site_url!r} in {mkdocs_file} must be an http(s) address")
+    for vid, reason in remove_sources:
+        if not reason.strip():
+            problems.append(f"--remove-source {vid} needs a --reason (it is shown on the page)")
+    if build_site and docs_dir.is_dir() and not (docs_dir / "index.md").is_file():
+        problems.append(
+            f"{docs_dir} has no index.md: --docs must be a folder with the hand-written pages "
+            "(copy index.md, about.md and stylesheets/ from the project's docs/)"
+        )
     if not corpus_dir.exists():
         problems.append(f"corpus folder {corpus_dir} does not exist (give one with --corpus DIR)")
     elif not corpus_dir.is_dir():
@@ -134,6 +160,13 @@ def load_config(
         progress=progress,
         manifest=manifest,
         limits=limits,
+        site_url=site_url if site_url.endswith("/") else site_url + "/",
+        site_name=site_name,
+        ledger_file=mkdocs_file.parent / "permalinks.json",
+        withdrawn_dir=mkdocs_file.parent / "withdrawn",
+        accept_changed=accept_changed,
+        remove_sources=remove_sources,
+        today=today,
     )
 
 

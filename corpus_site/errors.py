@@ -38,3 +38,11 @@ class ConfigError(Exception):
 
 class BuildError(Exception):
     """The build stopped: MkDocs failed, or the output could not be written."""
+
+
+class LedgerError(BuildError):
+    """The build would break the promise of a published URL; every reason, at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

@@ -7,7 +7,6 @@ the Source and are published unchanged, so nothing done here can lose text.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -212,9 +211,8 @@ def mark_recurring(
             continue
         groups = len({group_of[i] for i in ids}) if group_of is not None else len(ids)
         if groups >= min_groups:
-            common[key] = (
-                f"it recurs verbatim in {len(ids)} files of the corpus"
-                + (f", in {groups} different articles" if group_of is not None else "")
+            common[key] = f"it recurs verbatim in {len(ids)} files of the corpus" + (
+                f", in {groups} different articles" if group_of is not None else ""
             )
     if not common:
         return list(versions)

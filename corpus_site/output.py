@@ -8,16 +8,20 @@ place, so a failed build leaves the previous site whole.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError
+from .errors import BuildError, LedgerError
+from .ledger import Ledger, VersionEntry
+from .ledger import from_json as ledger_from_json
+from .ledger import to_json as ledger_to_json
 
 # The list of files the previous build generated, so that stale ones can be removed
 # without ever deleting a hand-written page.
@@ -150,3 +154,61 @@ def _swap(staging: Path, site_dir: Path) -> None:
     os.replace(staging, site_dir)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def read_ledger(path: Path) -> Ledger:
+    """The permalink ledger, or an empty one when the site has never been published."""
+    if not path.is_file():
+        return Ledger()
+    try:
+        return ledger_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, OSError) as exc:
+        raise LedgerError(
+            [f"{path}: cannot read the permalink ledger ({exc}); restore it from version control"]
+        ) from None
+
+
+def write_ledger(path: Path, ledger: Ledger) -> bool:
+    """Write permalinks.json if it changed; return whether it did."""
+    content = (
+        json.dumps(ledger_to_json(ledger), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    ).encode()
+    if path.is_file() and path.read_bytes() == content:
+        return False
+    _write_atomic(path, content)
+    return True
+
+
+def keep_withdrawn_sources(
+    entries: Sequence[VersionEntry], withdrawn_dir: Path, docs_dir: Path
+) -> dict[str, bytes]:
+    """The bytes of every withdrawn version whose source is still served.
+
+    They come from withdrawn/<id>.txt (committed with the ledger) or, the first time, from
+    the source.txt the previous build left in docs/, which is then copied to withdrawn/.
+    """
+    kept: dict[str, bytes] = {}
+    missing: list[str] = []
+    for entry in entries:
+        if entry.source_removed:
+            continue
+        archived = withdrawn_dir / f"{entry.id}.txt"
+        for candidate in (archived, docs_dir / "a" / entry.id / "source.txt"):
+            if candidate.is_file():
+                data = candidate.read_bytes()
+                if hashlib.sha256(data).hexdigest() == entry.sha256:
+                    kept[entry.id] = data
+                    if candidate != archived:
+                        _write_atomic(archived, data)
+                    break
+        else:
+            missing.append(
+                f"{entry.source_file}: version {entry.id} left the corpus and its bytes are not "
+                f"kept ({archived} is missing), so /a/{entry.id}/source.txt cannot stay "
+                f"downloadable. Restore the file to the corpus, restore {archived} from "
+                f"version control, or remove the source on purpose: --remove-source "
+                f'{entry.id} --reason "..."'
+            )
+    if missing:
+        raise LedgerError(missing)
+    return kept

@@ -1,39 +1,25 @@
 """Stage 5, render: the generated files of docs/, as a mapping of relative path to bytes.
 
-Pure. All corpus text passes through one escaping point: the Jinja environment below,
-which HTML-escapes every value, and `front_matter`, which HTML-escapes and then
-YAML-quotes. Corpus text is only ever placed inside raw HTML blocks, where Python-Markdown
-does not parse Markdown, so no corpus file can become markup, a script, or a link.
+Pure. Escaping happens in templating.py only.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
+from .cite import Work, bibtex, csl_item, formatted, head_fields
+from .exports import export_files
+from .ledger import Reconciled
 from .models import Group, Problem, Version
 from .normalize import ShownTitle
+from .permanence import permanence_files
+from .templating import ENV, dump_json, front_matter, is_web_url, shorten
 
 HOME_FRAGMENT = ".corpus/home.md"
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("corpus_site", "templates"),
-    autoescape=True,  # the one escaping point for corpus text in HTML
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-# Page titles appear in <title>, the header and search results; a 10 kB "title" would
-# swamp them all. The full text stays in the page's <h1> and in version.json.
-_MAX_SHOWN_TITLE = 160
 
 
 @dataclass(frozen=True)
@@ -47,6 +33,10 @@ class SiteInput:
     versions_blocks: Mapping[str, str]  # version ID -> pre-escaped HTML of its Versions section
     group_blocks: Mapping[str, str]  # group ID -> pre-escaped HTML of its comparison section
     sibling_records: Mapping[str, Sequence[Mapping[str, Any]]]  # version ID -> siblings data
+    reconciled: Reconciled  # the permalink ledger after this build
+    withdrawn_sources: Mapping[str, bytes]  # kept bytes of withdrawn versions
+    site_url: str = "http://127.0.0.1:8000/"
+    site_name: str = "News versions corpus"
 
 
 def render_site(data: SiteInput) -> dict[str, bytes]:
@@ -56,38 +46,104 @@ def render_site(data: SiteInput) -> dict[str, bytes]:
     for version in data.versions:
         base = f"a/{version.id}/"
         group = group_of[version.id]
-        files[base + "index.md"] = render_version(version, group, data).encode()
+        work = citation(version, group, data)
+        files[base + "index.md"] = render_version(version, group, work, data).encode()
         files[base + "source.txt"] = version.source.raw
         files[base + "version.json"] = dump_json(version_record(version, group, data))
+        files[base + "cite.json"] = dump_json([csl_item(work)])
     by_id = {v.id: v for v in data.versions}
     for group in data.groups:
         files[f"g/{group.id}/index.md"] = render_group(group, by_id, data).encode()
     files[HOME_FRAGMENT] = render_home(data, group_of).encode()
-    files["data/groups.json"] = dump_json(groups_record(data))
+    rows = [export_row(v, group_of[v.id], data) for v in data.versions]
+    files.update(export_files(rows, data.groups))
+    files.update(
+        permanence_files(data.reconciled, data.withdrawn_sources, data.site_url, data.site_name)
+    )
     return files
 
 
-def groups_record(data: SiteInput) -> dict[str, Any]:
-    """data/groups.json: every group with its members, earliest first, and its pair scores."""
+def citation(version: Version, group: Group, data: SiteInput) -> Work:
+    """What a citation of this version needs."""
+    meta = version.source.metadata
+    entry = data.reconciled.ledger.versions[version.id]
+    return Work(
+        id=version.id,
+        title=data.titles[version.id].text,
+        url=f"{data.site_url}a/{version.id}/",
+        accessed=entry.first_published,
+        site_name=data.site_name,
+        sha256=version.source.sha256,
+        group_url=f"{data.site_url}g/{group.id}/",
+        authors=meta.authors,
+        outlet=meta.outlet,
+        published=meta.published,
+        language=meta.language,
+        original_url=meta.url if meta.url and is_web_url(meta.url) else None,
+    )
+
+
+def export_row(version: Version, group: Group, data: SiteInput) -> dict[str, Any]:
+    """One flat row of data/versions.jsonl and .csv."""
+    source = version.source
+    meta = source.metadata
+    title = data.titles[version.id]
     return {
-        "groups": [
-            {
-                "id": g.id,
-                "url": f"g/{g.id}/",
-                "origin": g.origin,
-                "members": list(g.members),
-                "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in g.pairs],
-            }
-            for g in data.groups
-        ]
+        "id": version.id,
+        "url": f"{data.site_url}a/{version.id}/",
+        "title": title.text,
+        "title_origin": title.origin,
+        "source_file": source.path,
+        "sha256": source.sha256,
+        "bytes": len(source.raw),
+        "encoding": source.encoding,
+        "first_published": data.reconciled.ledger.versions[version.id].first_published,
+        "outlet": meta.outlet or "",
+        "published": meta.published or "",
+        "retrieved": meta.retrieved or "",
+        "authors": list(meta.authors),
+        "language": meta.language or "",
+        "license": meta.license or "",
+        "original_url": meta.url or "",
+        "group": group.id,
+        "words": version.words,
+        "paragraphs": len(version.body),
     }
 
 
-def render_version(version: Version, group: Group, data: SiteInput) -> str:
+def ledger_metadata(version: Version) -> dict[str, Any]:
+    """The metadata the ledger keeps for a version's tombstone."""
+    meta = version.source.metadata
+    record: dict[str, Any] = {
+        "outlet": meta.outlet,
+        "published": meta.published,
+        "retrieved": meta.retrieved,
+        "authors": list(meta.authors),
+        "language": meta.language,
+        "license": meta.license,
+        "url": meta.url,
+    }
+    return {k: v for k, v in record.items() if v}
+
+
+def render_version(version: Version, group: Group, work: Work, data: SiteInput) -> str:
     """The Markdown page of one version."""
     title = data.titles[version.id]
-    return _ENV.get_template("version.md.j2").render(
-        front_matter=front_matter({"title": title.text, "corpus_version": version.id}),
+    head = head_fields(work)
+    head_html = ENV.get_template("head.html.j2").render(head=head, json_ld=Markup(head["json_ld"]))
+    item = csl_item(work)
+    cite_block = ENV.get_template("cite.html.j2").render(
+        work=work,
+        formatted=formatted(item),
+        bibtex=bibtex(work),
+        changes=data.reconciled.ledger.versions[version.id].changes,
+    )
+    return ENV.get_template("version.md.j2").render(
+        front_matter=front_matter(
+            {"title": title.text, "corpus_version": version.id},
+            raw={"corpus_head": head_html},
+        ),
+        cite_block=Markup(cite_block),
         title=title,
         metadata_rows=metadata_rows(version, group, title),
         language=version.source.metadata.language or "",
@@ -108,7 +164,7 @@ def render_group(group: Group, by_id: Mapping[str, Version], data: SiteInput) ->
         "similarity": "grouped by text similarity",
         "single": "no other version found",
     }[group.origin]
-    return _ENV.get_template("group.md.j2").render(
+    return ENV.get_template("group.md.j2").render(
         front_matter=front_matter({"title": f"Versions of: {first}", "corpus_group": group.id}),
         title=f"Versions of: {first}",
         group=group,
@@ -132,7 +188,7 @@ def render_home(data: SiteInput, group_of: Mapping[str, Group]) -> str:
         "words": f"{sum(v.words for v in data.versions):,}",
         "outlets": len(outlets),
     }
-    return _ENV.get_template("home.md.j2").render(rows=rows, totals=totals)
+    return ENV.get_template("home.md.j2").render(rows=rows, totals=totals)
 
 
 def _row(version: Version, title: ShownTitle) -> dict[str, Any]:
@@ -253,42 +309,3 @@ def version_record(version: Version, group: Group, data: SiteInput) -> dict[str,
             if p.file == source.path
         ],
     }
-
-
-def front_matter(fields: Mapping[str, str]) -> Markup:
-    """YAML front matter lines. Values are HTML-escaped (themes print page titles raw), then
-    JSON-quoted, which is valid YAML and cannot break out of its line."""
-    lines = [
-        f"{key}: {json.dumps(html.escape(shorten(value), quote=True), ensure_ascii=False)}"
-        for key, value in fields.items()
-    ]
-    return Markup("\n".join(lines))
-
-
-def shorten(text: str, limit: int = _MAX_SHOWN_TITLE) -> str:
-    """One line of at most limit characters, cut at a word boundary."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + "…"
-
-
-def is_web_url(url: str) -> bool:
-    """Only http(s) URLs become links; anything else (javascript:, data:) stays text."""
-    lowered = url.strip().lower()
-    return lowered.startswith(("http://", "https://")) and " " not in url.strip()
-
-
-def escape(text: str) -> Markup:
-    """Escape corpus text for HTML: the same function the templates use."""
-    return Markup.escape(text)
-
-
-def render_fragment(template: str, **context: Any) -> str:
-    """Render a template of the package (used for blocks built by other stages)."""
-    return _ENV.get_template(template).render(**context)
-
-
-def dump_json(record: Any) -> bytes:
-    """Deterministic JSON: sorted keys, UTF-8, two-space indent, final newline."""
-    return (json.dumps(record, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()

@@ -13,7 +13,7 @@ from corpus_site.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus"
-HAND_WRITTEN = ("index.md", "about.md", "stylesheets")
+HAND_WRITTEN = ("index.md", "about.md", "stylesheets", "javascripts")
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,14 @@ class Project:
         """Run the real command line against this project; return the exit code."""
         return main(
             [
-                "--corpus", str(corpus),
-                "--config", str(self.root / "mkdocs.yml"),
-                "--docs", str(self.docs),
-                "--site", str(self.site),
+                "--corpus",
+                str(corpus),
+                "--config",
+                str(self.root / "mkdocs.yml"),
+                "--docs",
+                str(self.docs),
+                "--site",
+                str(self.site),
                 *args,
             ]
         )

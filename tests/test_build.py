@@ -60,9 +60,12 @@ def test_version_json_records_the_page(default_site: Project) -> None:
     assert record["id"] == A
     assert record["title"] == "Kiev soldiers desert to Russia"
     assert record["title_origin"] == f"title of sibling {B}"
-    assert record["sha256"] == __import__("hashlib").sha256(
-        (DEFAULT_CORPUS / "000_a9b2f913ca9d78f5.txt").read_bytes()
-    ).hexdigest()
+    assert (
+        record["sha256"]
+        == __import__("hashlib")
+        .sha256((DEFAULT_CORPUS / "000_a9b2f913ca9d78f5.txt").read_bytes())
+        .hexdigest()
+    )
     assert [p["n"] for p in record["paragraphs"] if p["boilerplate"]] == [2, 18]
 
 
@@ -97,7 +100,9 @@ def test_no_page_asks_an_outside_host_for_anything(default_site: Project) -> Non
         assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page
 
 
-def test_rebuild_is_byte_identical_and_writes_nothing(default_site: Project, tmp_path: Path) -> None:
+def test_rebuild_is_byte_identical_and_writes_nothing(
+    default_site: Project, tmp_path: Path
+) -> None:
     before = {p: p.read_bytes() for p in default_site.docs.rglob("*") if p.is_file()}
     assert default_site.build(DEFAULT_CORPUS, "-q") == 0
     after = {p: p.read_bytes() for p in default_site.docs.rglob("*") if p.is_file()}
@@ -112,7 +117,7 @@ def test_bad_files_are_named_and_the_others_still_publish(project: Project, corp
             "picture.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
             "report.txt": b"%PDF-1.7\n%\xb5\xb5\xb5\xb5\n1 0 obj\n",
             "garbled.txt": bytes(range(128, 256)) * 8,
-            "frontmatter.txt": "---\ntitle: \"unclosed\n---\nText.\n",
+            "frontmatter.txt": '---\ntitle: "unclosed\n---\nText.\n',
             "badid.txt": "---\nid: a/b\n---\nHeadline\n\nText.\n",
             "dup/003_a9b2f913ca9d78f5.txt": "Another\n\nA different article.\n",
         }
@@ -120,20 +125,34 @@ def test_bad_files_are_named_and_the_others_still_publish(project: Project, corp
     code = project.build(folder)
     err = capsys.readouterr().err
     assert code == 1
-    for name in ("empty.txt", "picture.txt", "report.txt", "garbled.txt", "frontmatter.txt",
-                 "badid.txt", "dup/003_a9b2f913ca9d78f5.txt"):
+    for name in (
+        "empty.txt",
+        "picture.txt",
+        "report.txt",
+        "garbled.txt",
+        "frontmatter.txt",
+        "badid.txt",
+        "dup/003_a9b2f913ca9d78f5.txt",
+    ):
         assert name in err, name
     assert "000_a9b2f913ca9d78f5.txt" in err  # the duplicate-id message names both files
     assert (project.site / "a" / "a9b2f913ca9d78f5" / "index.html").is_file()
     report = json.loads((project.root / "build-report.json").read_text())
     assert report["published"] == 1
     assert {p["file"] for p in report["problems"] if p["severity"] == "error"} == {
-        "empty.txt", "picture.txt", "report.txt", "garbled.txt", "frontmatter.txt",
-        "badid.txt", "dup/003_a9b2f913ca9d78f5.txt",
+        "empty.txt",
+        "picture.txt",
+        "report.txt",
+        "garbled.txt",
+        "frontmatter.txt",
+        "badid.txt",
+        "dup/003_a9b2f913ca9d78f5.txt",
     }
 
 
-def test_removed_version_pages_are_removed_and_hand_written_pages_kept(project: Project, corpus) -> None:
+def test_a_removed_version_leaves_a_tombstone_and_hand_written_pages_stay(
+    project: Project, corpus
+) -> None:
     files = {
         "000_a9b2f913ca9d78f5.txt": (DEFAULT_CORPUS / "000_a9b2f913ca9d78f5.txt").read_bytes(),
         "001_4d15c612d949296d.txt": (DEFAULT_CORPUS / "001_4d15c612d949296d.txt").read_bytes(),
@@ -142,10 +161,30 @@ def test_removed_version_pages_are_removed_and_hand_written_pages_kept(project: 
     assert project.build(folder, "--no-site") == 0
     (folder / "001_4d15c612d949296d.txt").unlink()
     assert project.build(folder, "--no-site") == 0
-    assert not (project.docs / "a" / B).exists()
+    assert "Withdrawn" in (project.docs / "a" / B / "index.md").read_text()
+    assert (project.docs / "a" / B / "source.txt").read_bytes() == files["001_4d15c612d949296d.txt"]
+    assert (project.root / "withdrawn" / f"{B}.txt").read_bytes() == files[
+        "001_4d15c612d949296d.txt"
+    ]
     assert (project.docs / "a" / A / "index.md").is_file()
     assert (project.docs / "index.md").is_file() and (project.docs / "about.md").is_file()
-    assert not (project.site).exists()  # --no-site writes only Markdown
+    assert not project.site.exists()  # --no-site writes only Markdown
+
+
+def test_stale_generated_files_are_removed_and_others_never_touched(
+    project: Project, corpus
+) -> None:
+    folder = corpus({"000_a9b2f913ca9d78f5.txt": "Title\n\nSome article text here.\n"})
+    assert project.build(folder, "--no-site", "-q") == 0
+    stale = project.docs / "a" / A / "old-page.md"
+    mine = project.docs / "notes.md"
+    mine.write_text("# My notes\n")
+    listing = project.docs / ".corpus" / "generated.json"
+    listing.write_text(listing.read_text().replace('"a/', '"a/' + A + '/old-page.md",\n "a/', 1))
+    stale.write_text("left over")
+    assert project.build(folder, "--no-site", "-q") == 0
+    assert not stale.exists()
+    assert mine.read_text() == "# My notes\n"
 
 
 def test_usage_errors_exit_2(project: Project, tmp_path: Path, capsys) -> None:

@@ -50,8 +50,10 @@ def test_version_page_shows_the_paragraphs_only_000_has_in_words(default_site: P
     inline = section[: section.index('class="corpus-table-wrap corpus-diff-side"')]
     assert inline.count('<strong class="corpus-d-what">only in 000</strong>') == 2
     assert inline.count('<strong class="corpus-d-what">boilerplate only in 000</strong>') == 2
-    assert "[deleted: </span>A Kiev official confirmed" in section or \
-        "[inserted: </span>A Kiev official confirmed" in section
+    assert (
+        "[deleted: </span>A Kiev official confirmed" in section
+        or "[inserted: </span>A Kiev official confirmed" in section
+    )
     assert "data-search-exclude" in html[html.index('class="corpus-versions"') - 80 :][:200]
 
 

@@ -69,8 +69,11 @@ def test_default_corpus_boilerplate_is_marked_not_deleted() -> None:
     a = default_versions()["000"]
     marked = [(p.n, p.text[:25]) for p in a.paragraphs if p.boilerplate]
     assert marked == [(2, "Follow RT's live updates "), (18, "Read more: Over 20 killed")]
-    assert all("live-updates" in p.boilerplate or "Read more" in p.boilerplate
-               for p in a.paragraphs if p.boilerplate)
+    assert all(
+        "live-updates" in p.boilerplate or "Read more" in p.boilerplate
+        for p in a.paragraphs
+        if p.boilerplate
+    )
 
 
 def test_default_corpus_000_borrows_the_title_of_its_sibling() -> None:
@@ -110,7 +113,10 @@ def test_hard_wrapped_lines_join_and_short_sentence_ends_close() -> None:
     )
     v = normalize(source(text))
     assert v.wrap_width == 63  # the widest line that runs on
-    assert [p.text[:22] for p in v.paragraphs] == ["The council met on Tue", "Members voted eight to"]
+    assert [p.text[:22] for p in v.paragraphs] == [
+        "The council met on Tue",
+        "Members voted eight to",
+    ]
     assert v.paragraphs[0].text.endswith("north of the city.")
 
 
@@ -133,7 +139,7 @@ def test_declared_title_swallows_a_matching_first_line() -> None:
 
 
 def test_keys_fold_typography_but_not_case() -> None:
-    v = normalize(source("Title\n\n“Quoted” – text\n\n\"Quoted\" - text\n\n\"quoted\" - text\n"))
+    v = normalize(source('Title\n\n“Quoted” – text\n\n"Quoted" - text\n\n"quoted" - text\n'))
     keys = [p.key for p in v.paragraphs]
     assert keys[0] == keys[1] != keys[2]
 
@@ -175,7 +181,9 @@ _words = st.text(alphabet="abcdefghij “”‘’–—-.,?!", min_size=1, max_
 def test_normalizing_its_own_output_changes_nothing(paragraphs: list[str]) -> None:
     first = normalize(source("\n\n".join(paragraphs)))
     again = normalize(
-        source("\n\n".join(([first.title] if first.title else []) + [p.text for p in first.paragraphs]))
+        source(
+            "\n\n".join(([first.title] if first.title else []) + [p.text for p in first.paragraphs])
+        )
     )
     assert [p.text for p in again.paragraphs] == [p.text for p in first.paragraphs]
     assert again.title == first.title

@@ -20,7 +20,9 @@ def test_utf8_bom_crlf_and_cp1252_decode_and_record_encoding(corpus) -> None:
             "bom.txt": b"\xef\xbb\xbfHeadline\r\n\r\nBody \xe2\x80\x9cquoted\xe2\x80\x9d.\r\n",
             "cr.txt": b"Headline\r\rOld Mac line ends.\r",
             "latin.txt": "Price rise\n\nIt costs £5 now, up from “£4”, said the café owner. "
-            "The rise follows months of higher costs for suppliers across the region.\n".encode("cp1252"),
+            "The rise follows months of higher costs for suppliers across the region.\n".encode(
+                "cp1252"
+            ),
         }
     )
     sources, problems = read_corpus(folder)
@@ -131,8 +133,15 @@ def test_exact_duplicate_without_a_name_id_is_published_once(corpus) -> None:
 
 
 def test_walk_is_sorted_recursive_and_skips_hidden(corpus) -> None:
-    folder = corpus({"b/2.txt": TEXT + "2", "a.txt": TEXT + "1", "b/1.txt": TEXT + "3",
-                     ".hidden/x.txt": TEXT + "4", "notes.md": "not an article"})
+    folder = corpus(
+        {
+            "b/2.txt": TEXT + "2",
+            "a.txt": TEXT + "1",
+            "b/1.txt": TEXT + "3",
+            ".hidden/x.txt": TEXT + "4",
+            "notes.md": "not an article",
+        }
+    )
     sources, _ = read_corpus(folder)
     assert [s.path for s in sources] == ["a.txt", "b/1.txt", "b/2.txt"]
     assert [s.order for s in sources] == [0, 1, 2]
