@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corpus_site.grouping import (
     GroupingSettings,
+    ShingleCache,
     candidate_pairs,
     group_versions,
     set_similarity,
@@ -179,7 +180,7 @@ def lsh_recall(
         chosen = rng.sample(ordered, min(sample, len(ordered)))
         how = "uniform"
     chosen.sort(key=lambda v: v.source.order)
-    cache: dict[str, int] = {}
+    cache = ShingleCache()
     sets = [shingles(v, settings, cache) for v in chosen]
     n = len(sets)
 

@@ -133,7 +133,9 @@ def sentence_pool(articles: list[Article]) -> list[str]:
         for paragraph in article.paragraphs:
             for sentence in SENTENCE_END.split(paragraph):
                 key = " ".join(WORD.findall(sentence.lower()))
-                if len(key.split()) >= 4 and key not in seen:
+                # Very long "sentences" (team line-ups, lists) would be most of a short
+                # article: shared by two new articles, they would make them alike.
+                if 4 <= len(key.split()) <= 40 and key not in seen:
                     seen.add(key)
                     pool.append(sentence.strip())
     return pool

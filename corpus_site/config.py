@@ -38,6 +38,9 @@ class Limits:
     max_file_bytes: int = 5_000_000
     # A paragraph is one line of a page; 10,000 is far above any article (BBC: max 93).
     max_paragraphs: int = 10_000
+    # The longest paragraph in the BBC and articlecomparisons corpora is under 5,000
+    # characters; a 100,000-character line is a dump (minified HTML, base64), not prose.
+    max_line_chars: int = 100_000
 
 
 @dataclass(frozen=True)

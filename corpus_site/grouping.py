@@ -103,22 +103,40 @@ class GroupingSettings:
 DEFAULT_SETTINGS = GroupingSettings()
 
 
+class ShingleCache:
+    """Word and paragraph hashes already computed: versions of one story share paragraphs."""
+
+    def __init__(self) -> None:
+        self.words: dict[str, int] = {}
+        self.paragraphs: dict[str, np.ndarray] = {}
+
+    def paragraph(self, key: str) -> np.ndarray:
+        """64-bit hashes of the lower-cased words of one paragraph key."""
+        found = self.paragraphs.get(key)
+        if found is None:
+            words = _WORD_RE.findall(key.lower())
+            known = self.words
+            for word in {w for w in words if w not in known}:
+                known[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest())
+            found = np.fromiter(map(known.__getitem__, words), dtype=np.uint64, count=len(words))
+            self.paragraphs[key] = found
+        return found
+
+
 def shingles(
     version: Version,
     settings: GroupingSettings = DEFAULT_SETTINGS,
-    cache: dict[str, int] | None = None,
+    cache: ShingleCache | None = None,
 ) -> np.ndarray:
     """Sorted unique 64-bit hashes of the word shingles of a version's article paragraphs."""
+    cache = cache or ShingleCache()
     # One stream over all paragraphs: a split or merged paragraph changes no shingle.
-    words = _WORD_RE.findall(" ".join(p.key for p in version.body).lower())
+    parts = [cache.paragraph(p.key) for p in version.paragraphs if p.boilerplate is None]
+    hashed = np.concatenate(parts) if parts else _EMPTY
     k = settings.shingle_words
-    count = len(words) - k + 1
+    count = hashed.size - k + 1
     if count <= 0:
         return _EMPTY
-    known = {} if cache is None else cache
-    for word in {w for w in words if w not in known}:
-        known[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest())
-    hashed = np.fromiter(map(known.__getitem__, words), dtype=np.uint64, count=len(words))
     acc = np.zeros(count, dtype=np.uint64)
     for position, multiplier in enumerate(_multipliers(k)):
         acc += hashed[position : position + count] * multiplier
@@ -164,7 +182,7 @@ def candidate_pairs(
             scheme="affine32",
         )
         # The top 32 bits of the 64-bit shingle hash feed datasketch's 32-bit scheme.
-        minhash.update_batch((shingle_set >> np.uint64(32)).astype(np.uint32))
+        minhash.update_batch((shingle_set >> np.uint64(32)).astype(np.uint32).tolist())
         lsh.insert(index, minhash, check_duplication=False)
     n = len(sets)
     found: set[int] = set()
@@ -198,7 +216,7 @@ def group_versions(
     links = _Links(len(ordered))
     problems = _manifest(ordered, keys, links, settings)
 
-    cache: dict[str, int] = {}
+    cache = ShingleCache()
     sets = [shingles(v, settings, cache) for v in ordered]
     confirmed: list[tuple[float, int, int]] = []
     for i, j in candidate_pairs(sets, settings):

@@ -37,6 +37,7 @@ MAX_YAML_BYTES = 64 * 1024
 # so no ID can climb out of its folder, collide on a case-insensitive disk, or need escaping.
 ID_PATTERN = re.compile(r"[0-9a-f]{16}|[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
+_FIELD_LINE = re.compile(r"^[A-Za-z_][\w-]*[ \t]*:([ \t]|$)", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -45,7 +46,12 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
     match = _FRONT_MATTER.match(text)
     if match is None:
         return None, text
-    return match.group(1) or "", text[match.end() :]
+    block = match.group(1) or ""
+    # Text that merely opens with a rule ("---", a dateline, "---") is not metadata: front
+    # matter has at least one "field:" line.
+    if block.strip() and not _FIELD_LINE.search(block):
+        return None, text
+    return block, text[match.end() :]
 
 
 def load_yaml(text: str, file: str, *, where: str, first_line: int = 1) -> dict[str, Any]:

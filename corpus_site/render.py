@@ -238,6 +238,8 @@ def metadata_rows(version: Version, group: Group, title: ShownTitle) -> list[tup
             "text",
         ),
     ]
+    if source.repaired:
+        rows.append(("Repaired", "; ".join(source.repaired), "text"))
     if source.control_chars:
         rows.append(("Control characters dropped", str(source.control_chars), "text"))
     if version.wrap_width:
@@ -280,6 +282,7 @@ def version_record(version: Version, group: Group, data: SiteInput) -> dict[str,
         "encoding": source.encoding,
         "encoding_detected": source.encoding_detected,
         "control_chars_dropped": source.control_chars,
+        "repaired": list(source.repaired),
         "id_origin": source.id_origin,
         "title": title.text,
         "title_origin": title.origin,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import charset_normalizer
+import ftfy
 
 from .config import MANIFEST_NAME, Limits, Manifest
 from .errors import CorpusError, MetadataError, SourceError
@@ -117,7 +118,24 @@ def read_source(
             layers.append(load_yaml(front, rel, where="front matter", first_line=2))
         metadata, field_warnings = build_metadata(layers, rel)
         warnings.extend(Problem(rel, "warning", code, msg) for code, msg in field_warnings)
+        text, repaired = repair_mojibake(text)
+        if repaired:
+            warnings.append(
+                Problem(
+                    rel,
+                    "warning",
+                    "mojibake-repaired",
+                    f"text that had been decoded with the wrong encoding was repaired "
+                    f"({repaired[0]}); source.txt keeps the original bytes",
+                )
+            )
         text, dropped = drop_control_chars(text)
+        if any(len(line) > limits.max_line_chars for line in text.split("\n")):
+            raise SourceError(
+                rel,
+                f"a line longer than {limits.max_line_chars:,} characters: not an article",
+                code="line-too-long",
+            )
         if _control_share(dropped, text) > _MAX_CONTROL_SHARE:
             raise SourceError(
                 rel,
@@ -156,7 +174,7 @@ def read_source(
             encoding_detected=detected,
             text=text,
             control_chars=dropped,
-            repaired=(),
+            repaired=repaired,
             id=source_id,
             id_origin=origin,
             metadata=metadata,
@@ -212,6 +230,15 @@ def _detect(raw: bytes) -> charset_normalizer.CharsetMatch | None:
             if match.encoding == name:
                 return match
     return tied[0]
+
+
+def repair_mojibake(text: str) -> tuple[str, tuple[str, ...]]:
+    """Undo text decoded with the wrong codec ("Itâ€™s" → "It’s"); say what was done."""
+    fixed, steps = ftfy.fix_encoding_and_explain(text)
+    if fixed == text or not steps:
+        return text, ()
+    how = ", ".join(f"{action} {codec}" for action, codec in steps)
+    return fixed, (f"mojibake repaired ({how})",)
 
 
 def drop_control_chars(text: str) -> tuple[str, int]:
