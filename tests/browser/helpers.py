@@ -1,0 +1,100 @@
+"""What the browser tests do more than once: search, audit with axe, find pages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from .conftest import AXE_JS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page in the search results."""
+
+    path: str  # the page's path on the site ("/a/<id>/")
+    links: Locator  # its links: the page, then the sections that matched
+
+    def open(self, word: str) -> None:
+        """Click the link whose excerpt shows `word` (else the page's own link)."""
+        matching = self.links.filter(has_text=word)
+        (matching if matching.count() else self.links).first.click()
+
+
+# Material's results are final when the meta line counts them and the links carry the
+# whole query (each link ends in ?h=<query>, which highlights it on the page opened).
+_RESULTS_READY = """(query) => {
+  const meta = document.querySelector(".md-search-result__meta");
+  if (!meta) return false;
+  const items = document.querySelectorAll(".md-search-result__item");
+  if (/^No matching/i.test(meta.textContent.trim())) return items.length === 0;
+  if (!/\\d+ matching document/i.test(meta.textContent)) return false;
+  return [...document.querySelectorAll(".md-search-result__list a")].some(
+    (a) => decodeURIComponent(a.href).toLowerCase().includes("h=" + query)
+  );
+}"""
+
+
+def search(page: Page, query: str) -> list[SearchResult]:
+    """Type `query` into the site's search box as a reader does; the results, best first.
+
+    The one place that knows the search interface (Material's built-in lunr search): a
+    switch to Pagefind changes this function, not the journeys.
+    """
+    box = page.locator(".md-search__input")
+    if not box.is_visible():
+        # On a phone the box hides behind the magnifier button of the header.
+        page.locator('label.md-header__button[for="__search"]').click()
+    box.click()
+    box.fill("")
+    # Key by key: Material searches on key events, not on a value set by script.
+    box.press_sequentially(query)
+    page.wait_for_function(_RESULTS_READY, arg=query.lower())
+    items = page.locator(".md-search-result__item")
+    results = []
+    for n in range(items.count()):
+        links = items.nth(n).locator("a.md-search-result__link")
+        href = links.first.get_attribute("href") or ""
+        results.append(SearchResult(urlsplit(href).path, links))
+    return results
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """Run axe-core in the page; one line per element that violates a rule of `impacts`."""
+    page.add_script_tag(path=str(AXE_JS))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}: {' '.join(node['target'])}: "
+        f"{node['html'][:200]}"
+        for v in violations
+        if v["impact"] in impacts
+        for node in v["nodes"]
+    ]
+
+
+def html_pages(site_root: Path) -> list[str]:
+    """Every HTML page of a built site, as paths for its URL ("", "a/<id>/", "404.html")."""
+    pages = []
+    for path in sorted(site_root.rglob("*.html")):
+        rel = path.relative_to(site_root).as_posix()
+        pages.append(rel.removesuffix("index.html"))
+    return pages
+
+
+def tombstones(site_root: Path) -> list[str]:
+    """Paths of the tombstone pages of withdrawn versions ("a/<id>/")."""
+    found = []
+    for page in sorted((site_root / "a").glob("*/index.html")):
+        record = page.parent / "version.json"
+        withdrawn = record.is_file() and json.loads(record.read_text("utf-8")).get("withdrawn")
+        if withdrawn or 'class="corpus-tombstone"' in page.read_text("utf-8"):
+            found.append(f"a/{page.parent.name}/")
+    return found
