@@ -66,3 +66,53 @@ def test_group_page_alignment_links_to_existing_anchors(default_site: Project) -
     for vid, anchor in set(links):
         page = (default_site.site / "a" / vid / "index.html").read_text()
         assert f'id="{anchor}"' in page, (vid, anchor)
+
+
+PARAS = [
+    "The council approved the harbour plan on Tuesday after a long debate in the town hall.",
+    "Work on the north pier starts in spring, the harbour master told reporters afterwards.",
+    "Fishing boats keep their berths on the south side while the building work goes on.",
+    "Residents asked for fewer lorries on the harbour road during the two years of works.",
+    "The plan sends building traffic along the ring road instead of through the old town.",
+]
+
+
+def _story(extra: str = "", drop: int | None = None) -> str:
+    body = [p for i, p in enumerate(PARAS) if i != drop]
+    if extra:
+        body.append(extra)
+    return "Harbour plan approved\n\n" + "\n\n".join(body) + "\n"
+
+
+def test_dated_versions_are_worded_in_time(project: Project, corpus) -> None:
+    folder = corpus(
+        {
+            "001_1111111111111111.txt": _story(),
+            "001_1111111111111111.yml": "published: 2020-01-01\n",
+            "002_2222222222222222.txt": _story(
+                "The opposition will ask for a referendum on the cost."
+            ),
+            "002_2222222222222222.yml": "published: 2020-01-02\n",
+        }
+    )
+    assert project.build(folder, "-q", "--no-site") == 0
+    page = (project.docs / "a" / "1111111111111111" / "index.md").read_text()
+    assert "added in the later version</strong>" in page
+    assert "only in 002" not in page
+    record = json.loads((project.docs / "a" / "2222222222222222" / "version.json").read_text())
+    assert record["siblings"][0]["only_here"] == 1
+
+
+def test_large_groups_show_full_diffs_for_the_nearest_five(project: Project, corpus) -> None:
+    files = {
+        f"00{i}_{str(i) * 16}.txt": _story(f"Update number {i} adds one more short line.")
+        for i in range(1, 8)
+    }
+    folder = corpus(files)
+    assert project.build(folder, "-q", "--no-site") == 0
+    page = (project.docs / "a" / ("1" * 16) / "index.md").read_text()
+    assert page.count('<div class="corpus-diff" id="diff-') == 5
+    assert page.count('see the <a href="../../g/') == 1
+    assert "against the 5 nearest versions; the group has 7" in page
+    record = json.loads((project.docs / "a" / ("1" * 16) / "version.json").read_text())
+    assert [s["diffed"] for s in record["siblings"]] == [True] * 5 + [False]
