@@ -41,12 +41,16 @@ from functools import cache
 from itertools import combinations
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .models import Group, Problem, Version
 
 _WORD_RE = re.compile(r"\w+")
 _EMPTY = np.zeros(0, dtype=np.uint64)
+# Shingles per numpy call when computing MinHash values: the work array of num_perm x this
+# many 32-bit values (128 x 4 bytes x 2,048 = 1 MB) stays in the CPU cache (measured: 2.6x
+# faster than 32 MB, no faster below).
+_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -171,39 +175,56 @@ def candidate_pairs(
     sets: Sequence[np.ndarray], settings: GroupingSettings = DEFAULT_SETTINGS
 ) -> list[tuple[int, int]]:
     """Index pairs (i < j) that MinHash LSH proposes among the shingle sets, sorted."""
-    permutations = MinHash(num_perm=settings.num_perm, seed=settings.seed).permutations
     lsh = MinHashLSH(num_perm=settings.num_perm, params=(settings.lsh_bands, settings.lsh_rows))
-    for index, shingle_set in enumerate(sets):
-        if shingle_set.size < settings.min_shingles:
-            continue
-        minhash = MinHash(
-            num_perm=settings.num_perm,
-            seed=settings.seed,
-            hashfunc=_identity,
-            permutations=permutations,
-            scheme="affine32",
-        )
-        # The top 32 bits of the 64-bit shingle hash feed datasketch's 32-bit scheme.
-        minhash.update_batch((shingle_set >> np.uint64(32)).astype(np.uint32).tolist())
+    indexed = [i for i, s in enumerate(sets) if s.size >= settings.min_shingles]
+    signatures = minhash_signatures([sets[i] for i in indexed], settings)
+    for index, signature in zip(indexed, signatures, strict=True):
+        minhash = LeanMinHash(seed=settings.seed, hashvalues=signature, scheme="affine32")
         lsh.insert(index, minhash, check_duplication=False)
+    # Versions of one story share buckets in many bands: collect each distinct bucket once.
+    buckets: set[frozenset[int]] = set()
+    for table, counts in zip(lsh.hashtables, lsh.get_counts(), strict=True):
+        buckets.update(frozenset(table.get(key)) for key, size in counts.items() if size > 1)
     n = len(sets)
-    found: set[int] = set()
+    found: set[int] = set()  # i * n + j; sorted at the end, so bucket order does not matter
     window = settings.bucket_window
-    for table in lsh.hashtables:
-        for key in table:
-            bucket = table.get(key)
-            if len(bucket) < 2:
-                continue
-            members = sorted(bucket)
-            if len(members) <= settings.max_bucket:
-                found.update(i * n + j for i, j in combinations(members, 2))
-            else:
-                found.update(
-                    members[x] * n + members[y]
-                    for x in range(len(members))
-                    for y in range(x + 1, min(x + 1 + window, len(members)))
-                )
+    for bucket in buckets:
+        members = sorted(bucket)
+        if len(members) <= settings.max_bucket:
+            found.update(i * n + j for i, j in combinations(members, 2))
+        else:
+            found.update(
+                members[x] * n + members[y]
+                for x in range(len(members))
+                for y in range(x + 1, min(x + 1 + window, len(members)))
+            )
     return [divmod(code, n) for code in sorted(found)]
+
+
+def minhash_signatures(
+    sets: Sequence[np.ndarray], settings: GroupingSettings = DEFAULT_SETTINGS
+) -> np.ndarray:
+    """datasketch MinHash values (scheme affine32) of non-empty shingle sets, one row each."""
+    # What MinHash(seed=settings.seed).update_batch(top 32 bits of each shingle) gives
+    # (a test checks it), computed for many sets per numpy call instead of per shingle.
+    a, b = MinHash(num_perm=settings.num_perm, seed=settings.seed).permutations
+    out = np.empty((len(sets), settings.num_perm), dtype=np.uint32)
+    start = 0
+    while start < len(sets):
+        stop, total = start, 0
+        while stop < len(sets) and (stop == start or total + sets[stop].size <= _CHUNK):
+            total += sets[stop].size
+            stop += 1
+        chunk = sets[start:stop]
+        values = _fmix32((np.concatenate(chunk) >> np.uint64(32)).astype(np.uint32))
+        offsets = np.cumsum([0] + [s.size for s in chunk[:-1]])
+        # One row per permutation, one column per shingle: the min runs along contiguous
+        # memory (7x faster than the transposed layout), in place to spare temporaries.
+        permuted = a[:, None] * values
+        permuted += b[:, None]
+        out[start:stop] = np.minimum.reduceat(permuted, offsets, axis=1).T
+        start = stop
+    return out
 
 
 def group_versions(
@@ -421,6 +442,15 @@ def _multipliers(k: int) -> tuple[np.uint64, ...]:
     )
 
 
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before its permutations."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
 def _fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finalizer: spreads the sums over all bits."""
     h = h ^ (h >> np.uint64(33))
@@ -428,8 +458,3 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> np.uint64(33))
     h = h * np.uint64(0xC4CEB9FE1A85EC53)
     return h ^ (h >> np.uint64(33))
-
-
-def _identity(value: int) -> int:
-    """datasketch hash function for values that are hashes already."""
-    return value

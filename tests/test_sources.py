@@ -181,3 +181,22 @@ def test_symlink_outside_the_corpus_is_not_followed(corpus, tmp_path: Path) -> N
     sources, problems = read_corpus(folder)
     assert [s.path for s in sources] == ["a.txt"]
     assert [(p.file, p.code) for p in problems] == [("link.txt", "link-outside-corpus")]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60))
+def test_the_mojibake_pre_check_never_skips_a_repair(text: str) -> None:
+    """repair_mojibake skips ftfy when a quick check finds no mojibake; ftfy agrees."""
+    import ftfy
+
+    from corpus_site.sources import _MOJIBAKE_HINT, repair_mojibake
+
+    broken = text.encode("utf-8").decode("cp1252", errors="ignore")
+    for candidate in (text, broken):
+        if not _MOJIBAKE_HINT.search(candidate):
+            assert ftfy.fix_encoding(candidate) == candidate
+            assert repair_mojibake(candidate) == (candidate, ())
