@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from corpus_site.config import Manifest
 from corpus_site.sources import read_corpus
 
@@ -182,9 +185,6 @@ def test_symlink_outside_the_corpus_is_not_followed(corpus, tmp_path: Path) -> N
     assert [s.path for s in sources] == ["a.txt"]
     assert [(p.file, p.code) for p in problems] == [("link.txt", "link-outside-corpus")]
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=300, deadline=None)

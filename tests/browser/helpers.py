@@ -22,9 +22,18 @@ class SearchResult:
     links: Locator  # its links: the page, then the sections that matched
 
     def open(self, word: str) -> None:
-        """Click the link whose excerpt shows `word` (else the page's own link)."""
-        matching = self.links.filter(has_text=word)
-        (matching if matching.count() else self.links).first.click()
+        """Click the excerpt of the page's text that shows `word`, else the page itself."""
+        # The first link is the page (its title and lead); the others are its sections.
+        link = self.links.first
+        for n in range(1, self.links.count()):
+            section = self.links.nth(n)
+            if word.lower() in (section.text_content() or "").lower():
+                link = section
+                break
+        if not link.is_visible():
+            # Further sections fold under "N more on this page".
+            link.locator("xpath=ancestor::details[1]/summary").click()
+        link.click()
 
 
 # Material's results are final when the meta line counts them and the links carry the
@@ -47,10 +56,11 @@ def search(page: Page, query: str) -> list[SearchResult]:
     The one place that knows the search interface (Material's built-in lunr search): a
     switch to Pagefind changes this function, not the journeys.
     """
-    box = page.locator(".md-search__input")
-    if not box.is_visible():
+    button = page.locator('label.md-header__button[for="__search"]')
+    if button.is_visible():
         # On a phone the box hides behind the magnifier button of the header.
-        page.locator('label.md-header__button[for="__search"]').click()
+        button.click()
+    box = page.locator(".md-search__input")
     box.click()
     box.fill("")
     # Key by key: Material searches on key events, not on a value set by script.
