@@ -13,11 +13,12 @@ from markupsafe import Markup
 
 from .cite import Work, bibtex, csl_item, formatted, head_fields
 from .exports import export_files
+from .hubs import HOME_ROWS, hub_files
 from .ledger import Reconciled
 from .models import Group, Problem, Version
 from .normalize import ShownTitle
 from .permanence import permanence_files
-from .templating import ENV, dump_json, front_matter, is_web_url, shorten
+from .templating import ENV, MAX_SHOWN_TITLE, dump_json, front_matter, is_web_url, shorten
 
 HOME_FRAGMENT = ".corpus/home.md"
 
@@ -54,7 +55,13 @@ def render_site(data: SiteInput) -> dict[str, bytes]:
     by_id = {v.id: v for v in data.versions}
     for group in data.groups:
         files[f"g/{group.id}/index.md"] = render_group(group, by_id, data).encode()
-    files[HOME_FRAGMENT] = render_home(data, group_of).encode()
+    rows = [_list_row(v, group_of[v.id], data) for v in data.versions]
+    files[HOME_FRAGMENT] = render_home(data, rows).encode()
+    group_rows = [
+        {"id": g.id, "title": shorten(data.titles[g.members[0]].text), "size": len(g.members)}
+        for g in data.groups
+    ]
+    files.update(hub_files(rows, group_rows))
     rows = [export_row(v, group_of[v.id], data) for v in data.versions]
     files.update(export_files(rows, data.groups))
     files.update(
@@ -140,7 +147,12 @@ def render_version(version: Version, group: Group, work: Work, data: SiteInput) 
     )
     return ENV.get_template("version.md.j2").render(
         front_matter=front_matter(
-            {"title": title.text, "corpus_version": version.id},
+            # The ID in the title: typing an ID in the search box finds its version
+            # first (titles weigh most), and sibling versions differ in tabs and results.
+            {
+                "title": f"{shorten(title.text, MAX_SHOWN_TITLE - len(version.id) - 3)} · {version.id}",
+                "corpus_version": version.id,
+            },
             raw={"corpus_head": head_html},
         ),
         cite_block=Markup(cite_block),
@@ -174,13 +186,8 @@ def render_group(group: Group, by_id: Mapping[str, Version], data: SiteInput) ->
     )
 
 
-def render_home(data: SiteInput, group_of: Mapping[str, Group]) -> str:
-    """The listing of every version that the home page includes."""
-    rows = []
-    for version in data.versions:
-        group = group_of[version.id]
-        row = _row(version, data.titles[version.id])
-        rows.append({**row, "group": group.id, "group_size": len(group.members)})
+def render_home(data: SiteInput, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The home page's part: corpus totals, the first versions, links to the hubs."""
     outlets = {v.source.metadata.outlet for v in data.versions if v.source.metadata.outlet}
     totals = {
         "versions": len(data.versions),
@@ -188,7 +195,18 @@ def render_home(data: SiteInput, group_of: Mapping[str, Group]) -> str:
         "words": f"{sum(v.words for v in data.versions):,}",
         "outlets": len(outlets),
     }
-    return ENV.get_template("home.md.j2").render(rows=rows, totals=totals)
+    return ENV.get_template("home.md.j2").render(
+        rows=rows[:HOME_ROWS], more=len(rows) > HOME_ROWS, totals=totals
+    )
+
+
+def _list_row(version: Version, group: Group, data: SiteInput) -> dict[str, Any]:
+    """A version's row in the home page and hub lists."""
+    return {
+        **_row(version, data.titles[version.id]),
+        "group": group.id,
+        "group_size": len(group.members),
+    }
 
 
 def _row(version: Version, title: ShownTitle) -> dict[str, Any]:

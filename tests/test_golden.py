@@ -16,7 +16,7 @@ from pathlib import Path
 from conftest import DEFAULT_CORPUS, Project
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "default-docs"
-GENERATED = ("a", "g", "data", ".corpus")
+GENERATED = ("a", "g", "data", ".corpus", "versions", "groups", "outlets", "dates")
 
 
 def generated_files(docs: Path) -> dict[str, bytes]:

@@ -20,8 +20,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -37,7 +37,7 @@ FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "browser_corpus"
 ARTIFACTS = ROOT / "test-artifacts"
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-NPM_HINT = "run `npm install --prefix tests/browser` (Node 18 or newer), or `bash .ci/run`"
+NPM_HINT = "run `npm ci --prefix tests/browser --ignore-scripts` (Node 18+), or `bash .ci/run`"
 
 # Headless, and nothing of Chromium's own talking to the network (updates, sync, safe
 # browsing): a page view is the only traffic, and it must stay on 127.0.0.1.
@@ -168,7 +168,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("LinkChecker", "local test server")
         super().end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -82,8 +82,7 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
     )
     return [
-        f"{v['id']} ({v['impact']}): {v['help']}: {' '.join(node['target'])}: "
-        f"{node['html'][:200]}"
+        f"{v['id']} ({v['impact']}): {v['help']}: {' '.join(node['target'])}: {node['html'][:200]}"
         for v in violations
         if v["impact"] in impacts
         for node in v["nodes"]

@@ -12,12 +12,10 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-
 from conftest import Project
 
 from .conftest import AXE_JS, NPM_HINT, VNU_JAR, Site, Tab, need, serve
 from .helpers import axe_violations, html_pages, tombstones
-
 
 pytestmark = pytest.mark.browser
 

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from .conftest import ARTIFACTS, Site, Tab, is_local, playwright_or_skip
+from .helpers import html_pages, search
 
 playwright_or_skip()
-from playwright.sync_api import Page, expect  # noqa: E402 (after the check that it is there)
-from .helpers import html_pages, search
+from playwright.sync_api import Page, expect  # noqa: E402 (once it is known to be there)
 
 pytestmark = pytest.mark.browser
 
