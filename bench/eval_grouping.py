@@ -49,17 +49,9 @@ from corpus_site.models import Group, Problem, Version
 
 
 def load_versions(corpus: Path) -> tuple[list[Version], list[Problem]]:
-    """Read and normalize the corpus the way a build does."""
-    from corpus_site import normalize as stage
-    from corpus_site.sources import read_corpus
-
-    normalize_corpus = getattr(stage, "normalize_corpus", None)
-    if normalize_corpus is not None:
-        sources, problems = read_corpus(corpus)
-        return list(normalize_corpus(sources)), list(problems)
-    # Until normalize_corpus exists: the same steps as corpus_site.build.build.
+    """Read and normalize the corpus the way a build does (corpus_site.build)."""
+    from corpus_site.build import read_and_normalize
     from corpus_site.config import load_config
-    from corpus_site.errors import CorpusError
 
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(
@@ -69,16 +61,8 @@ def load_versions(corpus: Path) -> tuple[list[Version], list[Problem]]:
             mkdocs_file=Path(tmp) / "mkdocs.yml",
             build_site=False,
         )
-    sources, problems = read_corpus(config.corpus_dir, config.manifest, config.limits)
-    versions = []
-    for source in sources:
-        try:
-            versions.append(
-                stage.normalize(source, config.boilerplate_patterns, config.limits.max_paragraphs)
-            )
-        except CorpusError as exc:
-            problems.append(Problem(exc.file, "error", exc.code, exc.message))
-    return stage.mark_recurring(versions, config.recurring_min_files), problems
+    _, versions, problems = read_and_normalize(config)
+    return versions, problems
 
 
 def pairs_in(n: int) -> int:

@@ -19,11 +19,13 @@ paragraphs added (held back from the other versions) / removed / moved / split /
 cut to the first paragraphs, corrected words, and the headline rewritten or dropped.
 
 When N needs more articles than the source has, new articles are recombined from sentences:
-all sentences of the kept articles (deduplicated) are shuffled, and each new article takes
-the next 8-30 of them, grouped 1-3 to a paragraph. A pass through the shuffled pool uses
-each sentence once, so two new articles of one pass share no sentence; the next pass
-reshuffles. About one pair of unrelated articles in a hundred then shares one sentence (of
-8-30), and almost none shares two: far below the similarity of versions of one article.
+all sentences of the kept articles (deduplicated, 4-40 words) are shuffled, and each new
+article takes the next 8-30 of them, grouped 1-3 to a paragraph. A pass through the
+shuffled pool uses each sentence once, so two new articles of one pass share no sentence.
+The next pass reshuffles, and replaces every fourth word of each sentence (from a random
+offset) by a random word of the pool, so no run of 5 words of a sentence survives from one
+pass to another: unrelated articles share no text beyond the odd common phrase, however
+many passes a large N needs (the text reads worse, its word statistics stay those of news).
 
 The same arguments always give byte-identical files: every random choice comes from a
 random.Random seeded with a string built from --seed, and nothing depends on the clock or
@@ -146,19 +148,31 @@ class Recombiner:
 
     def __init__(self, pool: list[str], titles: list[str], seed: int) -> None:
         self.pool, self.titles, self.seed = pool, titles, seed
+        self.vocabulary = sorted({w for s in pool for w in s.split() if w.isalpha()})
         self.passes = 0
         self.order: list[str] = []
         self.next = 0
+        self.vary = random.Random()
 
     def _take(self, n: int) -> list[str]:
         if self.next + n > len(self.order):
             self.order = self.pool[:]
             random.Random(f"{self.seed}:pass:{self.passes}").shuffle(self.order)
+            self.vary = random.Random(f"{self.seed}:vary:{self.passes}")
             self.passes += 1
             self.next = 0
         taken = self.order[self.next : self.next + n]
         self.next += n
+        if self.passes > 1:  # a sentence seen in an earlier pass: make it new again
+            taken = [self._varied(sentence) for sentence in taken]
         return taken
+
+    def _varied(self, sentence: str) -> str:
+        """Every fourth word replaced by a random word of the pool: no 5-word run survives."""
+        words = sentence.split(" ")
+        for i in range(self.vary.randrange(4), len(words), 4):
+            words[i] = self.vary.choice(self.vocabulary)
+        return " ".join(words)
 
     def article(self, rng: random.Random) -> Article:
         """One new article: 8-30 sentences, 1-3 to a paragraph, a spliced title."""

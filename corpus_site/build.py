@@ -58,11 +58,10 @@ class BuildReport:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-def build(config: Config, progress: Progress | None = None) -> BuildReport:
-    """Run the whole pipeline for one configuration."""
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
+def read_and_normalize(
+    config: Config, progress: Progress | None = None
+) -> tuple[list[str], list[Version], list[Problem]]:
+    """Stages 1 and 2: the corpus files, their versions, and the problems found."""
     files = list_corpus_files(config.corpus_dir)
     sources, problems = read_corpus(
         config.corpus_dir, config.manifest, config.limits, wrap=progress, files=files
@@ -74,6 +73,15 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
             versions.append(normalize(source, patterns, config.limits.max_paragraphs))
         except CorpusError as exc:
             problems.append(Problem(exc.file, "error", exc.code, exc.message))
+    return files, versions, problems
+
+
+def build(config: Config, progress: Progress | None = None) -> BuildReport:
+    """Run the whole pipeline for one configuration."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    files, versions, problems = read_and_normalize(config, progress)
     seconds["read and normalize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

@@ -1,15 +1,20 @@
 """Stage 3, grouping: versions of one article form a group.
 
-Pure: versions in, groups and problems out; no disk, no clock, fixed seeds.
+Pure: versions in, groups and problems out; no disk, no clock, fixed seeds, and nothing
+depends on the order of the input or of set iteration.
 
 1. Manifest. Files with the same ``metadata.group`` label form one group, and a label equal
    to a version's ID pulls that version in too (so two labels are merged when one names a
    file that carries the other: the manifest said so). Labelled files are never split or
    moved by similarity, and two labelled groups are never merged by similarity.
 2. Similarity. Each version's article paragraphs (boilerplate left out, so a shared footer
-   cannot link two stories) become one word stream, cut into word k-gram shingles. MinHash
-   + LSH (datasketch, fixed seed) proposes candidate pairs; the exact shingle sets confirm
-   them (see ``shingle_similarity``).
+   cannot link two stories) become one stream of lower-cased words of their comparison
+   keys, cut into word 5-grams (shingles span paragraph breaks, so a split or merged
+   paragraph changes nothing). MinHash + LSH (datasketch, fixed seed) proposes candidate
+   pairs; an over-full LSH bucket is linked in a window rather than all pairs, to bound the
+   candidates. The exact shingle sets confirm a pair when max(Jaccard, containment) reaches
+   ``min_similarity`` (see ``shingle_similarity``). Texts under ``min_shingles`` shingles
+   are never linked by similarity; containment needs ``containment_min_shingles``.
 3. Linking. Confirmed pairs are joined with union-find, strongest first (score, then corpus
    order). Without labels and size limit the groups are exactly the connected components.
    An unlabelled version MAY join a labelled group by similarity (a new scraped copy of a
@@ -24,7 +29,8 @@ members come first, in corpus order; then dated ones by ``metadata.published`` c
 UTC (a date alone is midnight UTC, a time without zone is UTC), ties by corpus order; an
 unparseable date counts as undated. The ID is the first member's. So adding a version dated
 later than the group's first member never renames the group; neither does adding an undated
-version that comes later in corpus order than the group's first undated member.
+version that comes later in corpus order than the group's first undated member. (A version
+that links two existing groups merges them under the ID of the earlier one.)
 """
 
 from __future__ import annotations
@@ -66,17 +72,21 @@ class GroupingSettings:
     # grouped by similarity: a caption or "Live coverage follows" says nothing about which
     # article it is, and it keeps near-empty texts out of the LSH buckets.
     min_shingles: int = 10
-    # Containment counts only when the smaller text has this many shingles (about 30 words,
-    # two sentences): a single quoted sentence is "contained" in every story that quotes it.
-    containment_min_shingles: int = 25
+    # Containment counts only when the smaller text has this many shingles (34 words, about
+    # two news sentences): one quoted sentence is "contained" in every story that quotes it,
+    # while a two-sentence brief inside the full story is a real version. (At 25, a synthetic
+    # corpus that reused sentences had one 28-shingle sentence "contained" in 20 stories.)
+    containment_min_shingles: int = 30
     # Confirming score (max of Jaccard and containment) at or above this links two versions.
-    # BBC (derived_pairs.csv, 167 listed pairs): follow-up stories that reuse passages score
-    # 0.31-0.60, revised and retitled copies 0.67-1.0 (2 of 69 lower, at 0.57); 0.65 sits in
-    # that gap. Two 400-word stories sharing an unmarked 3-sentence footer score about 0.15.
+    # BBC (derived_pairs.csv): follow-up stories that reuse passages score 0.31-0.60 (the 6
+    # "related" pairs above 0.65 read as updated editions), revised and retitled copies
+    # 0.67-1.0 (2 of 69 lower, at 0.57); 0.65 sits in that gap. Synthetic versions below
+    # 0.65 are rare (0.7% of pairs), and two 400-word stories sharing an unmarked 3-sentence
+    # footer score about 0.15.
     min_similarity: float = 0.65
     # MinHash size and LSH banding (bands x rows <= num_perm). A pair becomes a candidate
     # with probability 1 - (1 - J^rows)^bands: with 64 x 2 that is 0.93 at Jaccard 0.2 and
-    # 0.998 at 0.3, and a cut version confirmed by containment 0.7 at a third of the length
+    # 0.998 at 0.3, and a cut version confirmed by containment 0.65 at a third of the length
     # of the full one has a Jaccard of about 0.2-0.3. Unrelated stories (Jaccard < 0.02)
     # become candidates with probability < 0.03, cheap to reject with the exact sets.
     num_perm: int = 128

@@ -141,6 +141,14 @@ def test_shared_footer_not_marked_does_not_link() -> None:
     assert 0.05 < shingle_similarity(a, b) < 0.2
 
 
+def test_one_quoted_sentence_is_not_a_contained_version() -> None:
+    quote = story(9, words=26, per_paragraph=26)  # one long sentence: 22 shingles
+    full = story(10)
+    full.insert(3, quote[0])  # the story quotes it word for word
+    groups, _ = group_versions([make_version("quote", quote, 0), make_version("full", full, 1)])
+    assert members(groups) == [("full",), ("quote",)]
+
+
 def test_short_texts_are_never_grouped_by_similarity() -> None:
     note = ["Live coverage follows."]
     groups, _ = group_versions([make_version("a", note, 0), make_version("b", note, 1)])
