@@ -16,7 +16,7 @@ from pathlib import Path
 from .compare import compare_groups
 from .config import Config
 from .errors import CorpusError, LedgerError
-from .grouping import GroupingSettings, group_versions
+from .grouping import group_versions
 from .ledger import reconcile
 from .models import Group, Problem, Version
 from .normalize import mark_recurring, normalize, shown_titles
@@ -85,7 +85,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     seconds["read and normalize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    groups, group_problems = group_versions(versions, GroupingSettings())
+    groups, group_problems = group_versions(versions, config.grouping)
     problems.extend(group_problems)
     group_of = {member: g.id for g in groups for member in g.members}
     versions = mark_recurring(

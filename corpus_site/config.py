@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, MetadataError
+from .grouping import GroupingSettings
 from .metadata import load_yaml
 
 MANIFEST_NAME = "corpus.yml"
@@ -74,6 +75,9 @@ class Config:
     # 10-64 groups.
     recurring_min_files: int = 10
     recurring_min_groups: int = 6
+    # Near-duplicate detection: shingle size, MinHash/LSH banding, similarity thresholds,
+    # group size limit; each with its reason in grouping.py.
+    grouping: GroupingSettings = field(default_factory=GroupingSettings)
     # Full diffs on a version page against this many nearest siblings; a summary line for
     # the rest keeps a page of a 50-version group light.
     nearest_siblings: int = 5
