@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from corpus_site.cli import main
+from corpus_site.diffing import fold
+from corpus_site.models import Metadata, Paragraph, Source, Version
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus"
@@ -91,3 +93,58 @@ def corpus(tmp_path: Path) -> Callable[[dict[str, bytes | str]], Path]:
         return folder
 
     return make
+
+
+# A paragraph given to make_version: its text, or (text, why it is boilerplate).
+Para = str | tuple[str, str]
+
+
+def make_source(
+    text: str = "",
+    *,
+    vid: str = "0123456789abcdef",
+    order: int = 0,
+    path: str | None = None,
+    metadata: Metadata | None = None,
+    id_origin: str = "file name",
+) -> Source:
+    """A Source record made in memory; byte-level fields are dummies."""
+    return Source(
+        path=path or f"{order:03d}_{vid}.txt",
+        order=order,
+        raw=text.encode(),
+        sha256="0" * 64,
+        encoding="utf-8",
+        encoding_detected=False,
+        text=text,
+        control_chars=0,
+        repaired=(),
+        id=vid,
+        id_origin=id_origin,  # type: ignore[arg-type]
+        metadata=metadata or Metadata(),
+    )
+
+
+def make_version(
+    vid: str,
+    paras: list[Para],
+    title: str | None = None,
+    *,
+    order: int = 0,
+    group: str | None = None,
+    published: str | None = None,
+) -> Version:
+    """A Version built directly from paragraph texts, without normalizing."""
+    paragraphs = []
+    for n, para in enumerate(paras, start=1):
+        text, why = (para, None) if isinstance(para, str) else para
+        paragraphs.append(Paragraph(n=n, text=text, key=fold(text), boilerplate=why))
+    return Version(
+        source=make_source(
+            vid=vid, order=order, metadata=Metadata(group=group, published=published)
+        ),
+        title=title,
+        title_origin="title line" if title else None,
+        paragraphs=tuple(paragraphs),
+        wrap_width=None,
+    )

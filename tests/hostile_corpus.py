@@ -20,14 +20,14 @@ INJECTIONS = {
     "script": "<script>alert('x')</script>",
     "img": '<img src=x onerror="alert(1)">',
     "iframe": '<iframe src="https://evil.example/"></iframe>',
-    "js_link": "<a href=\"javascript:alert(1)\">click</a>",
+    "js_link": '<a href="javascript:alert(1)">click</a>',
     "comment": "<!-- hidden comment --> visible",
     "md_link": "[a link](https://evil.example/) and ![an image](https://evil.example/x.png)",
     "md_heading": "# Not a heading",
     "md_table": "| a | b |\n|---|---|\n| 1 | 2 |",
     "admonition": '!!! danger "Not an admonition"',
     "jinja": "{{ config.site_name }} {% if true %}yes{% endif %}",
-    "attr_list": "Click me {: onclick=\"alert(1)\" }",
+    "attr_list": 'Click me {: onclick="alert(1)" }',
     "entity": "&lt;b&gt;not bold&lt;/b&gt; &amp; co",
 }
 
@@ -69,17 +69,31 @@ def make_hostile_corpus(folder: Path) -> dict[str, str]:
     put("meta/bad-sidecar.txt", "Sidecar headline\n\n" + BODY, "bad-yaml")
     put("meta/bad-sidecar.yml", "title: ok\n  indented: wrong\n")
     expected.pop("meta/bad-sidecar.yml")
-    put("meta/python-tag.txt", "---\ntitle: !!python/object/apply:os.system ['true']\n---\n" + BODY, "bad-yaml")
+    put(
+        "meta/python-tag.txt",
+        "---\ntitle: !!python/object/apply:os.system ['true']\n---\n" + BODY,
+        "bad-yaml",
+    )
     put("meta/anchor-bomb.txt", "---\na: &a [x, x, x]\nb: [*a, *a, *a]\n---\n" + BODY, "bad-yaml")
-    put("meta/wrong-types.txt", "---\npublished: yesterday\nauthors: Jane Roe\n---\nTypes\n\n" + BODY)
-    put("meta/unknown-fields.txt", "---\nbeat: politics\ndesk: [foreign, wire]\n---\nFields\n\n" + BODY)
+    put(
+        "meta/wrong-types.txt",
+        "---\npublished: yesterday\nauthors: Jane Roe\n---\nTypes\n\n" + BODY,
+    )
+    put(
+        "meta/unknown-fields.txt",
+        "---\nbeat: politics\ndesk: [foreign, wire]\n---\nFields\n\n" + BODY,
+    )
     put("meta/id-dotdot.txt", "---\nid: ../x\n---\n" + BODY, "bad-id")
     put("meta/id-slash.txt", "---\nid: a/b\n---\n" + BODY, "bad-id")
     put("meta/id-empty.txt", "---\nid: ''\n---\n" + BODY, "bad-id")
     put("meta/id-too-long.txt", "---\nid: " + "a" * 80 + "\n---\n" + BODY, "bad-id")
     put("meta/id-upper.txt", "---\nid: Not-Allowed\n---\n" + BODY, "bad-id")
     put("meta/same-id-1.txt", "---\nid: shared-id\n---\nFirst claimant\n\n" + BODY)
-    put("meta/same-id-2.txt", "---\nid: shared-id\n---\nSecond claimant\n\nOther text here.\n", "duplicate-id")
+    put(
+        "meta/same-id-2.txt",
+        "---\nid: shared-id\n---\nSecond claimant\n\nOther text here.\n",
+        "duplicate-id",
+    )
     put("meta/lonely-group.txt", "---\ngroup: nobody-else\n---\nLonely\n\nA story of its own.\n")
     # File system.
     put("fs/deeply/nested/folder/article.txt", "Nested headline\n\n" + BODY)
@@ -89,14 +103,20 @@ def make_hostile_corpus(folder: Path) -> dict[str, str]:
     outside.write_text("Secret\n\nThis must never be published.\n")
     os.symlink(outside, folder / "fs" / "link-outside.txt")
     expected["fs/link-outside.txt"] = "link-outside-corpus"
-    os.symlink(folder / "fs" / "deeply" / "nested" / "folder" / "article.txt", folder / "fs" / "link-inside.txt")
+    os.symlink(
+        folder / "fs" / "deeply" / "nested" / "folder" / "article.txt",
+        folder / "fs" / "link-inside.txt",
+    )
     expected["fs/link-inside.txt"] = "duplicate-content"  # same bytes as its target
     os.symlink(folder / "fs" / "missing-target", folder / "fs" / "broken-link.txt")
     expected["fs/broken-link.txt"] = "unreadable"
     # Text that tries to become code.
     for name, text in INJECTIONS.items():
         put(f"inject/{name}.txt", f"Headline {name}\n\nBefore. {text} After.\n")
-    put("inject/front-matter-markers.txt", "Markers inside\n\nFirst part.\n---\ntitle: not metadata\n---\nLast part.\n")
+    put(
+        "inject/front-matter-markers.txt",
+        "Markers inside\n\nFirst part.\n---\ntitle: not metadata\n---\nLast part.\n",
+    )
     put("inject/long-title.txt", "---\ntitle: " + "Very long title " * 700 + "\n---\n" + BODY)
-    put("inject/newline-title.txt", "---\ntitle: \"Line one\\nLine two <b>bold</b>\"\n---\n" + BODY)
+    put("inject/newline-title.txt", '---\ntitle: "Line one\\nLine two <b>bold</b>"\n---\n' + BODY)
     return expected

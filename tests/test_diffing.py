@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from conftest import Para, make_version
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus_site.diffing import diff_versions, fold, swap, tokenize, word_diff
-from corpus_site.models import Diff, Metadata, Paragraph, Source, Version
-
-# A paragraph given to make_version: its text, or (text, why it is boilerplate).
-Para = str | tuple[str, str]
+from corpus_site.models import Diff, Version
 
 WORD_KINDS = {"typographic", "changed", "moved", "split", "merge"}
-
-
-def make_version(vid: str, paras: list[Para], title: str | None = None) -> Version:
-    """A Version built directly from paragraph texts; Source fields are dummies."""
-    source = Source(
-        path=f"{vid}.txt",
-        order=0,
-        raw=b"",
-        sha256="0" * 64,
-        encoding="utf-8",
-        encoding_detected=False,
-        text="",
-        control_chars=0,
-        repaired=(),
-        id=vid,
-        id_origin="file name",
-        metadata=Metadata(),
-    )
-    paragraphs = []
-    for n, para in enumerate(paras, start=1):
-        text, why = (para, None) if isinstance(para, str) else para
-        paragraphs.append(Paragraph(n=n, text=text, key=fold(text), boilerplate=why))
-    return Version(
-        source=source,
-        title=title,
-        title_origin="title line" if title else None,
-        paragraphs=tuple(paragraphs),
-        wrap_width=None,
-    )
 
 
 def shape(diff: Diff) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:

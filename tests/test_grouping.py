@@ -6,11 +6,11 @@ import random
 
 import numpy as np
 import pytest
+from conftest import make_version
 from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus_site.diffing import fold
 from corpus_site.grouping import (
     GroupingSettings,
     group_versions,
@@ -18,7 +18,7 @@ from corpus_site.grouping import (
     shingle_similarity,
     shingles,
 )
-from corpus_site.models import Group, Metadata, Paragraph, Source, Version
+from corpus_site.models import Group
 
 # A paragraph given to make_version: its text, or (text, why it is boilerplate).
 Para = str | tuple[str, str]
@@ -32,37 +32,6 @@ _WORDS = (
     "village road railway station airport flight passengers delay safety review inquiry"
 )
 VOCABULARY = tuple(_WORDS.split())
-
-
-def make_version(
-    vid: str,
-    paras: list[Para],
-    order: int = 0,
-    group: str | None = None,
-    published: str | None = None,
-) -> Version:
-    """A Version built directly from paragraph texts; Source fields are dummies."""
-    source = Source(
-        path=f"{order:03d}_{vid}.txt",
-        order=order,
-        raw=b"",
-        sha256="0" * 64,
-        encoding="utf-8",
-        encoding_detected=False,
-        text="",
-        control_chars=0,
-        repaired=(),
-        id=vid,
-        id_origin="file name",
-        metadata=Metadata(group=group, published=published),
-    )
-    paragraphs = []
-    for n, para in enumerate(paras, start=1):
-        text, why = (para, None) if isinstance(para, str) else para
-        paragraphs.append(Paragraph(n=n, text=text, key=fold(text), boilerplate=why))
-    return Version(
-        source=source, title=None, title_origin=None, paragraphs=tuple(paragraphs), wrap_width=None
-    )
 
 
 def story(seed: int, words: int = 400, per_paragraph: int = 40) -> list[str]:
@@ -98,7 +67,7 @@ def test_quote_and_wrap_differences_group() -> None:
     # The wrapped copy lost a paragraph break: two paragraphs run together.
     wrapped = [straight[0] + " " + straight[1], *straight[2:]]
     groups, problems = group_versions(
-        [make_version("a" * 16, QUOTED, 0), make_version("b" * 16, wrapped, 1)]
+        [make_version("a" * 16, QUOTED, order=0), make_version("b" * 16, wrapped, order=1)]
     )
     assert problems == ()
     assert len(groups) == 1
@@ -109,7 +78,7 @@ def test_quote_and_wrap_differences_group() -> None:
 def test_shorter_version_contained_in_longer_groups() -> None:
     full = story(1, words=600)
     cut = full[:5]  # an outlet kept the first 5 of 15 paragraphs
-    a, b = make_version("full", full, 0), make_version("cut", cut, 1)
+    a, b = make_version("full", full, order=0), make_version("cut", cut, order=1)
     groups, _ = group_versions([a, b])
     assert members(groups) == [("cut", "full")]
     sa, sb = shingles(a), shingles(b)
@@ -126,16 +95,16 @@ FOOTER = (
 
 
 def test_shared_boilerplate_footer_marked_does_not_link() -> None:
-    a = make_version("a", [*story(1), (FOOTER, "a footer")], 0)
-    b = make_version("b", [*story(2), (FOOTER, "a footer")], 1)
+    a = make_version("a", [*story(1), (FOOTER, "a footer")], order=0)
+    b = make_version("b", [*story(2), (FOOTER, "a footer")], order=1)
     groups, _ = group_versions([a, b])
     assert members(groups) == [("a",), ("b",)]
     assert shingle_similarity(a, b) == 0.0
 
 
 def test_shared_footer_not_marked_does_not_link() -> None:
-    a = make_version("a", [*story(1), FOOTER], 0)
-    b = make_version("b", [*story(2), FOOTER], 1)
+    a = make_version("a", [*story(1), FOOTER], order=0)
+    b = make_version("b", [*story(2), FOOTER], order=1)
     groups, _ = group_versions([a, b])
     assert members(groups) == [("a",), ("b",)]
     assert 0.05 < shingle_similarity(a, b) < 0.2
@@ -145,24 +114,26 @@ def test_one_quoted_sentence_is_not_a_contained_version() -> None:
     quote = story(9, words=26, per_paragraph=26)  # one long sentence: 22 shingles
     full = story(10)
     full.insert(3, quote[0])  # the story quotes it word for word
-    groups, _ = group_versions([make_version("quote", quote, 0), make_version("full", full, 1)])
+    groups, _ = group_versions(
+        [make_version("quote", quote, order=0), make_version("full", full, order=1)]
+    )
     assert members(groups) == [("full",), ("quote",)]
 
 
 def test_short_texts_are_never_grouped_by_similarity() -> None:
     note = ["Live coverage follows."]
-    groups, _ = group_versions([make_version("a", note, 0), make_version("b", note, 1)])
+    groups, _ = group_versions([make_version("a", note, order=0), make_version("b", note, order=1)])
     assert members(groups) == [("a",), ("b",)]
 
 
 def test_manifest_label_wins_over_similarity() -> None:
     text = story(1)
     versions = [
-        make_version("x1", text, 0, group="x"),
-        make_version("x2", story(2), 1, group="x"),  # different text, same label: together
-        make_version("y1", text, 2, group="y"),  # same text, other label: never merged
-        make_version("y2", story(8), 3, group="y"),
-        make_version("free", text, 4),  # unlabelled: joins the closest labelled group
+        make_version("x1", text, order=0, group="x"),
+        make_version("x2", story(2), order=1, group="x"),  # different text, same label: together
+        make_version("y1", text, order=2, group="y"),  # same text, other label: never merged
+        make_version("y2", story(8), order=3, group="y"),
+        make_version("free", text, order=4),  # unlabelled: joins the closest labelled group
     ]
     groups, problems = group_versions(versions)
     assert problems == ()
@@ -175,7 +146,10 @@ def test_manifest_label_wins_over_similarity() -> None:
 
 def test_label_naming_a_version_id_pulls_it_in() -> None:
     groups, problems = group_versions(
-        [make_version("aaaa", story(1), 0), make_version("bbbb", story(2), 1, group="aaaa")]
+        [
+            make_version("aaaa", story(1), order=0),
+            make_version("bbbb", story(2), order=1, group="aaaa"),
+        ]
     )
     assert problems == ()
     assert members(groups) == [("aaaa", "bbbb")]
@@ -184,7 +158,10 @@ def test_label_naming_a_version_id_pulls_it_in() -> None:
 
 def test_label_naming_no_other_file_warns() -> None:
     groups, problems = group_versions(
-        [make_version("aaaa", story(1), 0, group="lonely"), make_version("bbbb", story(2), 1)]
+        [
+            make_version("aaaa", story(1), order=0, group="lonely"),
+            make_version("bbbb", story(2), order=1),
+        ]
     )
     assert members(groups) == [("aaaa",), ("bbbb",)]
     assert [(p.file, p.severity, p.code) for p in problems] == [
@@ -195,13 +172,13 @@ def test_label_naming_no_other_file_warns() -> None:
 def test_group_id_is_earliest_by_date_and_survives_a_later_version() -> None:
     text = story(3)
     old = [
-        make_version("late", text, 0, published="2014-07-28"),
-        make_version("early", text, 1, published="2014-07-27T09:00:00+02:00"),
+        make_version("late", text, order=0, published="2014-07-28"),
+        make_version("early", text, order=1, published="2014-07-27T09:00:00+02:00"),
     ]
     groups, _ = group_versions(old)
     assert groups[0].id == "early"
     assert groups[0].members == ("early", "late")
-    later = make_version("newest", text, 2, published="2014-07-29T10:00:00Z")
+    later = make_version("newest", text, order=2, published="2014-07-29T10:00:00Z")
     groups, _ = group_versions([*old, later])
     assert groups[0].id == "early"
     assert groups[0].members == ("early", "late", "newest")
@@ -210,10 +187,10 @@ def test_group_id_is_earliest_by_date_and_survives_a_later_version() -> None:
 def test_undated_members_come_first_in_corpus_order() -> None:
     text = story(4)
     versions = [
-        make_version("dated", text, 0, published="2001-01-01"),
-        make_version("undated2", text, 2),
-        make_version("undated1", text, 1),
-        make_version("baddate", text, 3, published="last Tuesday"),
+        make_version("dated", text, order=0, published="2001-01-01"),
+        make_version("undated2", text, order=2),
+        make_version("undated1", text, order=1),
+        make_version("baddate", text, order=3, published="last Tuesday"),
     ]
     groups, _ = group_versions(versions)
     assert groups[0].members == ("undated1", "undated2", "baddate", "dated")
@@ -223,8 +200,10 @@ def test_undated_members_come_first_in_corpus_order() -> None:
 def test_timezones_are_compared_in_utc() -> None:
     text = story(5)
     versions = [
-        make_version("a", text, 0, published="2020-01-02T01:00:00+03:00"),  # 2020-01-01 22:00Z
-        make_version("b", text, 1, published="2020-01-01T23:00:00Z"),
+        make_version(
+            "a", text, order=0, published="2020-01-02T01:00:00+03:00"
+        ),  # 2020-01-01 22:00Z
+        make_version("b", text, order=1, published="2020-01-01T23:00:00Z"),
     ]
     groups, _ = group_versions(versions)
     assert groups[0].members == ("a", "b")
@@ -234,8 +213,8 @@ def test_same_groups_whatever_the_input_order() -> None:
     versions = []
     for n in range(24):
         text = story(n // 3)  # 8 stories, 3 versions each, the third one cut
-        versions.append(make_version(f"v{n:02d}", text if n % 3 else text[:6], n))
-    versions.append(make_version("label", story(99), 30, group="nowhere"))
+        versions.append(make_version(f"v{n:02d}", text if n % 3 else text[:6], order=n))
+    versions.append(make_version("label", story(99), order=30, group="nowhere"))
     expected = group_versions(versions)
     for seed in range(3):
         shuffled = versions[:]
@@ -246,7 +225,7 @@ def test_same_groups_whatever_the_input_order() -> None:
 
 def test_group_size_limit_splits_and_warns() -> None:
     text = story(6)
-    versions = [make_version(f"v{n}", text, n) for n in range(7)]
+    versions = [make_version(f"v{n}", text, order=n) for n in range(7)]
     groups, problems = group_versions(versions, GroupingSettings(max_group_size=3))
     assert sorted(len(g.members) for g in groups) == [1, 3, 3]
     assert [p.code for p in problems] == ["group-too-large"]
@@ -254,7 +233,7 @@ def test_group_size_limit_splits_and_warns() -> None:
 
 
 def test_manifest_group_over_the_limit_is_kept_whole() -> None:
-    versions = [make_version(f"v{n}", story(n), n, group="big") for n in range(4)]
+    versions = [make_version(f"v{n}", story(n), order=n, group="big") for n in range(4)]
     groups, problems = group_versions(versions, GroupingSettings(max_group_size=3))
     assert members(groups) == [("v0", "v1", "v2", "v3")]
     assert [p.code for p in problems] == ["group-too-large"]
@@ -262,7 +241,7 @@ def test_manifest_group_over_the_limit_is_kept_whole() -> None:
 
 def test_giant_bucket_is_linked_in_a_window_not_all_pairs() -> None:
     text = story(7)
-    versions = [make_version(f"v{n:02d}", text, n) for n in range(30)]
+    versions = [make_version(f"v{n:02d}", text, order=n) for n in range(30)]
     groups, _ = group_versions(versions, GroupingSettings(max_bucket=5, bucket_window=2))
     assert len(groups) == 1
     assert len(groups[0].pairs) < 30 * 2  # all pairs would be 435
@@ -301,7 +280,7 @@ version_specs = st.lists(
 @given(version_specs, st.randoms(use_true_random=False))
 def test_every_version_in_exactly_one_group(specs: list, rng: random.Random) -> None:
     versions = [
-        make_version(f"aaaa{n}", story(s)[:kept], n, group=label, published=date)
+        make_version(f"aaaa{n}", story(s)[:kept], order=n, group=label, published=date)
         for n, (s, kept, label, date) in enumerate(specs)
     ]
     rng.shuffle(versions)

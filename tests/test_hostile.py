@@ -8,7 +8,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from conftest import Project
+from conftest import Project, make_source
 from hostile_corpus import INJECTIONS, make_hostile_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -261,26 +261,12 @@ def render_one(version):
 )
 @given(parts=_TEXT)
 def test_any_text_renders_as_itself_and_nothing_else(parts: list[str], markdown_converter) -> None:
-    from corpus_site.models import Metadata, Source
     from corpus_site.normalize import normalize
     from corpus_site.sources import drop_control_chars
 
     # As the sources stage hands text on: one line, control characters dropped.
     text, _ = drop_control_chars(" ".join(p.replace("\n", " ") for p in parts))
-    source = Source(
-        path="x.txt",
-        order=0,
-        raw=text.encode(),
-        sha256="0" * 64,
-        encoding="utf-8",
-        encoding_detected=False,
-        text="Title\n\n" + text + "\n",
-        control_chars=0,
-        repaired=(),
-        id="0123456789abcdef",
-        id_origin="content hash",
-        metadata=Metadata(),
-    )
+    source = make_source("Title\n\n" + text + "\n", id_origin="content hash")
     version = normalize(source)
     page = render_one(version)
     html = markdown_converter(page.split("\n---\n", 1)[1])

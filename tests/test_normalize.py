@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from conftest import make_source
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,20 +25,7 @@ def default_versions() -> dict[str, Version]:
 
 
 def source(text: str, title: str | None = None, path: str = "x.txt") -> Source:
-    return Source(
-        path=path,
-        order=0,
-        raw=text.encode(),
-        sha256="0" * 64,
-        encoding="utf-8",
-        encoding_detected=False,
-        text=text,
-        control_chars=0,
-        repaired=(),
-        id="0123456789abcdef",
-        id_origin="content hash",
-        metadata=Metadata(title=title),
-    )
+    return make_source(text, path=path, metadata=Metadata(title=title), id_origin="content hash")
 
 
 def test_default_corpus_titles() -> None:

@@ -186,7 +186,6 @@ def test_symlink_outside_the_corpus_is_not_followed(corpus, tmp_path: Path) -> N
     assert [(p.file, p.code) for p in problems] == [("link.txt", "link-outside-corpus")]
 
 
-
 _ANY = st.characters(codec="utf-8", exclude_categories=["Cs"])
 # Where mojibake lives: ASCII, Latin-1 and the cp1252 punctuation block.
 _WESTERN = st.characters(max_codepoint=0x2122, exclude_categories=["Cs"])
