@@ -200,3 +200,38 @@ def test_strict_fails_on_a_warning_and_writes_nothing(project: Project, corpus) 
     assert project.build(folder, "--strict", "-q") == 1
     assert not (project.docs / "a").exists()
     assert project.build(folder, "-q") == 0
+
+
+def test_raw_blocks_that_skip_markdown_render_as_markdown_would(
+    default_site: Project, monkeypatch, tmp_path: Path
+) -> None:
+    """The plugin's short cut past Python-Markdown changes speed, never the pages."""
+    import re
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    import corpus_site.mkdocs_plugin as plugin
+
+    monkeypatch.setattr(plugin, "_RAW", re.compile(r"(?!x)x"))  # never matches: no short cut
+    slow = tmp_path / "slow"
+    build(
+        load_config(
+            str(default_site.root / "mkdocs.yml"),
+            docs_dir=str(default_site.docs),
+            site_dir=str(slow),
+        )
+    )
+
+    def norm(text: str) -> str:
+        text = re.sub(r"<!-- /?corpus:raw -->", "", text)
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", text))
+
+    pages = sorted(default_site.site.rglob("*.html"))
+    assert len(pages) > 8
+    for page in pages:
+        fast_html = page.read_text()
+        assert "corpus:slot" not in fast_html
+        assert norm(fast_html) == norm((slow / page.relative_to(default_site.site)).read_text()), (
+            page
+        )
