@@ -8,11 +8,13 @@ writes nothing.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .cite import csl_item, format_all
 from .compare import compare_groups
 from .config import Config
 from .errors import CorpusError, LedgerError
@@ -24,11 +26,13 @@ from .output import (
     WriteReport,
     build_site,
     keep_withdrawn_sources,
+    read_cache,
     read_ledger,
+    write_cache,
     write_docs,
     write_ledger,
 )
-from .render import SiteInput, ledger_metadata, render_site
+from .render import SiteInput, citation, ledger_metadata, render_site
 from .sources import list_corpus_files, read_corpus
 
 Progress = Callable[[Iterable[str]], Iterable[str]]
@@ -126,23 +130,26 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     withdrawn_sources = keep_withdrawn_sources(
         reconciled.tombstones(), config.withdrawn_dir, config.docs_dir
     )
-    files = render_site(
-        SiteInput(
-            versions=versions,
-            groups=groups,
-            titles=titles,
-            problems=problems,
-            versions_blocks=comparison.version_blocks,
-            group_blocks=comparison.group_blocks,
-            sibling_records=comparison.sibling_records,
-            reconciled=reconciled,
-            withdrawn_sources=withdrawn_sources,
-            site_url=config.site_url,
-            site_name=config.site_name,
-        )
+    site = SiteInput(
+        versions=versions,
+        groups=groups,
+        titles=titles,
+        problems=problems,
+        versions_blocks=comparison.version_blocks,
+        group_blocks=comparison.group_blocks,
+        sibling_records=comparison.sibling_records,
+        reconciled=reconciled,
+        withdrawn_sources=withdrawn_sources,
+        site_url=config.site_url,
+        site_name=config.site_name,
     )
+    group_of = {m: g for g in groups for m in g.members}
+    items = [csl_item(citation(v, group_of[v.id], site)) for v in versions]
+    citations = format_all(items, read_cache(config.cache_file), workers=os.cpu_count() or 1)
+    files = render_site(replace(site, citations=citations))
     written = write_docs(config.docs_dir, files)
     write_ledger(config.ledger_file, reconciled.ledger)
+    write_cache(config.cache_file, citations)
     seconds["render and write docs"] = time.perf_counter() - clock
 
     site_dir = None

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .diffing import diff_versions
+from .diffing import diff_versions, swap
 from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
 from .normalize import ShownTitle
 from .templating import render_fragment
@@ -51,8 +51,12 @@ def compare_groups(
     cache: dict[tuple[str, str], Diff] = {}
 
     def diff(a: str, b: str) -> Diff:
+        # Each pair is aligned once: the other direction is the same diff, mirrored
+        # (diff_versions(b, a) == swap(diff_versions(a, b)), property-tested).
         if (a, b) not in cache:
-            cache[(a, b)] = diff_versions(by_id[a], by_id[b])
+            cache[(a, b)] = (
+                swap(cache[(b, a)]) if (b, a) in cache else diff_versions(by_id[a], by_id[b])
+            )
         return cache[(a, b)]
 
     version_blocks: dict[str, str] = {}

@@ -88,6 +88,12 @@ class Config:
     # versions (committed with it), so their source.txt stays downloadable.
     ledger_file: Path = Path("permalinks.json")
     withdrawn_dir: Path = Path("withdrawn")
+    # Results kept between builds (formatted citations), keyed by content hash; never
+    # published, safe to delete.
+    cache_file: Path = Path(".corpus-cache/citations.json")
+    # Results kept between builds (formatted citations), keyed by content hash; never
+    # published, safe to delete.
+    cache_file: Path = Path(".corpus-cache/citations.json")
     accept_changed: tuple[str, ...] = ()
     remove_sources: tuple[tuple[str, str], ...] = ()  # (version ID, reason)
     # The date new URLs are first published on (SOURCE_DATE_EPOCH, else today, in UTC).
@@ -171,6 +177,7 @@ def load_config(
         site_name=site_name,
         ledger_file=mkdocs_file.parent / "permalinks.json",
         withdrawn_dir=mkdocs_file.parent / "withdrawn",
+        cache_file=mkdocs_file.parent / ".corpus-cache" / "citations.json",
         accept_changed=accept_changed,
         remove_sources=remove_sources,
         today=today,

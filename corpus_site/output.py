@@ -212,3 +212,20 @@ def keep_withdrawn_sources(
     if missing:
         raise LedgerError(missing)
     return kept
+
+
+def read_cache(path: Path) -> dict[str, dict[str, str]]:
+    """Formatted citations kept from earlier builds ({} when missing or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_cache(path: Path, citations: Mapping[str, Mapping[str, str]]) -> None:
+    """Keep this build's formatted citations (only those: the cache never grows stale)."""
+    content = json.dumps(citations, ensure_ascii=False, sort_keys=True).encode()
+    if path.is_file() and path.read_bytes() == content:
+        return
+    _write_atomic(path, content)

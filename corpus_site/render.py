@@ -6,12 +6,12 @@ Pure. Escaping happens in templating.py only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
 
-from .cite import Work, bibtex, csl_item, formatted, head_fields
+from .cite import Work, bibtex, citation_key, csl_item, formatted, head_fields
 from .exports import export_files
 from .hubs import HOME_ROWS, hub_files
 from .ledger import Reconciled
@@ -38,6 +38,9 @@ class SiteInput:
     withdrawn_sources: Mapping[str, bytes]  # kept bytes of withdrawn versions
     site_url: str = "http://127.0.0.1:8000/"
     site_name: str = "News versions corpus"
+    # Formatted citations by cite.citation_key, made ahead (cached, in parallel); a
+    # citation missing here is formatted on the spot.
+    citations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def render_site(data: SiteInput) -> dict[str, bytes]:
@@ -141,7 +144,7 @@ def render_version(version: Version, group: Group, work: Work, data: SiteInput) 
     item = csl_item(work)
     cite_block = ENV.get_template("cite.html.j2").render(
         work=work,
-        formatted=formatted(item),
+        formatted=data.citations.get(citation_key(item)) or formatted(item),
         bibtex=bibtex(work),
         changes=data.reconciled.ledger.versions[version.id].changes,
     )

@@ -136,3 +136,42 @@ def test_cached_style_lookups_give_the_same_citations() -> None:
     finally:
         model.CitationStylesElement.xpath_search = patched
     assert cached == plain
+
+
+def _works(n: int) -> list:
+    from corpus_site.cite import Work
+
+    return [
+        Work(
+            id=f"{i:016x}",
+            title=f"Story number {i}",
+            url=f"https://x.example/a/{i:016x}/",
+            accessed="2026-11-22",
+            site_name="Corpus",
+            sha256="ab" * 32,
+            group_url="g",
+            authors=("Jane Roe",) if i % 2 else (),
+            outlet="Example News" if i % 3 else None,
+            published="2014-07-27" if i % 4 else None,
+        )
+        for i in range(n)
+    ]
+
+
+def test_format_all_in_worker_processes_matches_one_by_one() -> None:
+    from corpus_site.cite import citation_key, csl_item, format_all, formatted
+
+    items = [csl_item(w) for w in _works(70)]
+    parallel = format_all(items, {}, workers=2)
+    assert parallel == {citation_key(i): formatted(i) for i in items}
+
+
+def test_format_all_takes_known_citations_from_the_cache() -> None:
+    from corpus_site.cite import citation_key, csl_item, format_all
+
+    [item] = [csl_item(w) for w in _works(1)]
+    cached = {citation_key(item): {"APA": "from the cache", "Chicago": "also cached"}}
+    assert format_all([item], cached) == cached
+    changed = dict(item, title="Another title")
+    assert citation_key(changed) != citation_key(item)
+    assert "Another title" in format_all([changed], cached)[citation_key(changed)]["APA"]
