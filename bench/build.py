@@ -1,0 +1,237 @@
+"""Benchmark a whole build at scale: each stage's wall time and peak memory, page weights,
+what a reader's browser downloads to search, and an incremental rebuild.
+
+    python bench/build.py --versions 1000 [--source /work/shared/data/bbc/bbc]
+                          [--work /tmp/corpus-bench] [--no-browser]
+
+Makes (or reuses) a synthetic corpus of N versions with bench/make_corpus.py, copies the
+project's hand-written pages into a work folder, and runs every stage in its own process,
+so that each peak memory figure is that stage's alone (os.wait4 reports the child's own
+resource use). Prints figures and their ratios to the targets; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HAND_WRITTEN = ("index.md", "about.md", "stylesheets", "javascripts")
+# Targets of the scale issue, at 10,000 versions.
+TARGETS = {
+    "corpus stage s": 10.0,
+    "full build s": 120.0,
+    "peak memory MB": 2048.0,
+    "median version page KB": 40.0,
+    "largest hub page KB": 500.0,
+    "incremental corpus stage s": 2.0,
+}
+
+
+def run(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Run a command; return (wall seconds, peak resident MB of that process, stdout)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    out = process.stdout.read().decode()
+    err = process.stderr.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if process.returncode not in (0, 1):
+        sys.exit(f"failed ({process.returncode}): {' '.join(command)}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def make_project(work: Path) -> Path:
+    """A fresh project folder: mkdocs.yml, overrides, the hand-written pages."""
+    project = work / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    (project / "docs").mkdir(parents=True)
+    shutil.copy(ROOT / "mkdocs.yml", project)
+    shutil.copytree(ROOT / "overrides", project / "overrides")
+    for name in HAND_WRITTEN:
+        source = ROOT / "docs" / name
+        if source.is_dir():
+            shutil.copytree(source, project / "docs" / name)
+        else:
+            shutil.copy(source, project / "docs" / name)
+    return project
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes under a folder (to count what a rebuild rewrote)."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def page_weights(site: Path) -> dict[str, float]:
+    """Median and largest version page, largest hub page, total site size."""
+    versions = [p.stat().st_size for p in site.glob("a/*/index.html")]
+    hubs = [
+        p.stat().st_size
+        for base in ("versions", "groups", "outlets", "dates")
+        for p in (site / base).rglob("index.html")
+    ]
+    total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    index = site / "search" / "search_index.json"
+    return {
+        "median version page KB": statistics.median(versions) / 1000,
+        "largest version page KB": max(versions) / 1000,
+        "largest hub page KB": max(hubs) / 1000 if hubs else 0.0,
+        "site MB": total / 1e6,
+        "search index MB": index.stat().st_size / 1e6 if index.is_file() else 0.0,
+    }
+
+
+def browser_search(site: Path, queries: list[str]) -> dict[str, float]:
+    """Bytes downloaded and seconds from opening the home page to the first results."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    figures: dict[str, float] = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            for query in queries:
+                context = browser.new_context()  # a cold cache for every query
+                page = context.new_page()
+                received: list[int] = []
+
+                def count(response: object, into: list[int] = received) -> None:
+                    into.append(len(response.body() or b""))  # type: ignore[attr-defined]
+
+                page.on("response", count)
+                start = time.perf_counter()
+                page.goto(url)
+                page.click("label.md-search__icon, .md-search__input", timeout=10_000)
+                page.fill(".md-search__input", query)
+                page.wait_for_selector(".md-search-result__item", timeout=120_000)
+                figures[f"search {query!r} s"] = time.perf_counter() - start
+                figures[f"search {query!r} KB"] = sum(received) / 1000
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    return figures
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--versions", type=int, required=True)
+    parser.add_argument("--source", type=Path, default=ROOT.parent / "shared/data/bbc/bbc")
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--no-browser", action="store_true", help="skip the search download test")
+    args = parser.parse_args()
+    work = args.work or Path(f"/tmp/corpus-bench-{args.versions}")
+    corpus = work / "corpus"
+    if not (corpus / "truth.csv").is_file():
+        print(f"making {args.versions} versions in {corpus} ...", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench/make_corpus.py"),
+                str(args.source),
+                str(corpus),
+                "--versions",
+                str(args.versions),
+            ],
+            check=True,
+        )
+    project = make_project(work)
+    build = [
+        sys.executable,
+        str(ROOT / "build_corpus.py"),
+        "-q",
+        "--corpus",
+        str(corpus),
+        "--config",
+        str(project / "mkdocs.yml"),
+    ]
+    figures: dict[str, float] = {}
+
+    wall, peak, _ = run([*build, "--no-site"], project)
+    figures["corpus stage s"], figures["corpus stage peak MB"] = wall, peak
+    mkdocs = [
+        sys.executable,
+        "-c",
+        "import sys; from pathlib import Path; from corpus_site.output import build_site;"
+        "build_site(Path('mkdocs.yml'), Path('docs'), Path('site'))",
+    ]
+    wall, peak, _ = run(mkdocs, project)
+    figures["mkdocs stage (incl. search index) s"], figures["mkdocs stage peak MB"] = wall, peak
+    figures["full build s"] = (
+        figures["corpus stage s"] + figures["mkdocs stage (incl. search index) s"]
+    )
+    figures["peak memory MB"] = max(
+        figures["corpus stage peak MB"], figures["mkdocs stage peak MB"]
+    )
+    pages = sum(1 for _ in (project / "site").rglob("index.html"))
+    figures["pages"] = pages
+    figures["pages per second (mkdocs)"] = pages / figures["mkdocs stage (incl. search index) s"]
+    figures.update(page_weights(project / "site"))
+
+    # Incremental: one file's text changes (accepted), everything is rebuilt the normal way.
+    docs_before, site_before = snapshot(project / "docs"), snapshot(project / "site")
+    changed = sorted(corpus.glob("*.txt"))[len(list(corpus.glob("*.txt"))) // 2]
+    original = changed.read_bytes()
+    changed.write_bytes(original + b"\nA correction was appended to this version.\n")
+    try:
+        vid = changed.stem.split("_", 1)[1]
+        wall, _, _ = run([*build, "--no-site", "--accept-changed", vid], project)
+        figures["incremental corpus stage s"] = wall
+        wall, _, _ = run(mkdocs, project)
+        figures["incremental mkdocs stage s"] = wall
+        docs_after, site_after = snapshot(project / "docs"), snapshot(project / "site")
+        figures["incremental docs files rewritten"] = sum(
+            1 for k, v in docs_after.items() if docs_before.get(k) != v
+        )
+        figures["incremental site files rewritten"] = sum(
+            1 for k, v in site_after.items() if site_before.get(k) != v
+        )
+    finally:
+        changed.write_bytes(original)
+
+    if not args.no_browser:
+        figures.update(browser_search(project / "site", ["minister", "the"]))
+
+    print(f"\n{args.versions} versions ({work}); targets are those for 10,000 versions")
+    for name, value in figures.items():
+        target = TARGETS.get(name)
+        ratio = f"   {value / target:5.2f} x target {target:g}" if target else ""
+        print(f"  {name:42} {value:12.2f}{ratio}")
+    (work / "figures.json").write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
