@@ -23,7 +23,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HAND_WRITTEN = ("index.md", "about.md", "stylesheets", "javascripts")
+# The tests' own helpers: how a project folder is made, how Chromium is started, how a
+# reader searches (one place to change when the search interface changes).
+sys.path.insert(0, str(ROOT / "tests"))
+import conftest as _tests  # noqa: E402
+from browser.conftest import CHROMIUM_ARGS  # noqa: E402
+from browser.helpers import search  # noqa: E402
+
 # Targets of the scale issue, at 10,000 versions.
 TARGETS = {
     "corpus stage s": 10.0,
@@ -54,16 +60,7 @@ def make_project(work: Path) -> Path:
     """A fresh project folder: mkdocs.yml, overrides, the hand-written pages."""
     project = work / "project"
     shutil.rmtree(project, ignore_errors=True)
-    (project / "docs").mkdir(parents=True)
-    shutil.copy(ROOT / "mkdocs.yml", project)
-    shutil.copytree(ROOT / "overrides", project / "overrides")
-    for name in HAND_WRITTEN:
-        source = ROOT / "docs" / name
-        if source.is_dir():
-            shutil.copytree(source, project / "docs" / name)
-        else:
-            shutil.copy(source, project / "docs" / name)
-    return project
+    return _tests.make_project(project).root
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -111,17 +108,7 @@ def browser_search(site: Path, queries: list[str]) -> dict[str, float]:
     figures: dict[str, float] = {}
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for query in queries:
                 context = browser.new_context()  # a cold cache for every query
                 page = context.new_page()
@@ -133,9 +120,7 @@ def browser_search(site: Path, queries: list[str]) -> dict[str, float]:
                 page.on("response", count)
                 start = time.perf_counter()
                 page.goto(url)
-                page.click("label.md-search__icon, .md-search__input", timeout=10_000)
-                page.fill(".md-search__input", query)
-                page.wait_for_selector(".md-search-result__item", timeout=120_000)
+                search(page, query)
                 figures[f"search {query!r} s"] = time.perf_counter() - start
                 figures[f"search {query!r} KB"] = sum(received) / 1000
                 context.close()
