@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildReport, build
-from .config import load_config
+from .config import DEFAULT_SITE_NAME, DEFAULT_SITE_URL, load_config
 from .errors import BuildError, ConfigError, LedgerError
 
 EXIT_OK, EXIT_FILES_FAILED, EXIT_USAGE = 0, 1, 2
@@ -139,8 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             quiet=args.quiet,
             progress=progress,
             max_file_bytes=args.max_file_size,
-            site_url=str(settings.get("site_url") or "http://127.0.0.1:8000/"),
-            site_name=str(settings.get("site_name") or "News versions corpus"),
+            site_url=str(settings.get("site_url") or DEFAULT_SITE_URL),
+            site_name=str(settings.get("site_name") or DEFAULT_SITE_NAME),
             accept_changed=tuple(args.accept_changed),
             remove_sources=tuple((vid, args.reason or "") for vid in args.remove_source),
             today=build_date(),

@@ -13,6 +13,9 @@ from .grouping import GroupingSettings
 from .metadata import load_yaml
 
 MANIFEST_NAME = "corpus.yml"
+# Used when mkdocs.yml sets no site_url / site_name: the local preview's address.
+DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
+DEFAULT_SITE_NAME = "News versions corpus"
 
 # Lines that are site furniture, not article text: (what it is, pattern matched against
 # the whole line with its whitespace folded). Each was seen in real scraped news (RT,
@@ -82,22 +85,29 @@ class Config:
     # the rest keeps a page of a 50-version group light.
     nearest_siblings: int = 5
     # Where the site is served from, for permanent links and citations.
-    site_url: str = "http://127.0.0.1:8000/"
-    site_name: str = "News versions corpus"
-    # The permalink ledger (committed beside mkdocs.yml) and the kept bytes of withdrawn
-    # versions (committed with it), so their source.txt stays downloadable.
-    ledger_file: Path = Path("permalinks.json")
-    withdrawn_dir: Path = Path("withdrawn")
-    # Results kept between builds (formatted citations), keyed by content hash; never
-    # published, safe to delete.
-    cache_file: Path = Path(".corpus-cache/citations.json")
-    # Results kept between builds (formatted citations), keyed by content hash; never
-    # published, safe to delete.
-    cache_file: Path = Path(".corpus-cache/citations.json")
+    site_url: str = DEFAULT_SITE_URL
+    site_name: str = DEFAULT_SITE_NAME
     accept_changed: tuple[str, ...] = ()
     remove_sources: tuple[tuple[str, str], ...] = ()  # (version ID, reason)
     # The date new URLs are first published on (SOURCE_DATE_EPOCH, else today, in UTC).
     today: str = "1970-01-01"
+
+    @property
+    def ledger_file(self) -> Path:
+        """The permalink ledger, committed beside mkdocs.yml."""
+        return self.mkdocs_file.parent / "permalinks.json"
+
+    @property
+    def withdrawn_dir(self) -> Path:
+        """Kept bytes of withdrawn versions (committed with the ledger), so their
+        source.txt stays downloadable."""
+        return self.mkdocs_file.parent / "withdrawn"
+
+    @property
+    def cache_file(self) -> Path:
+        """Results kept between builds (formatted citations), keyed by content hash; never
+        published, safe to delete."""
+        return self.mkdocs_file.parent / ".corpus-cache" / "citations.json"
 
     @property
     def boilerplate_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -117,8 +127,8 @@ def load_config(
     quiet: bool = False,
     progress: bool = False,
     max_file_bytes: int | None = None,
-    site_url: str = "http://127.0.0.1:8000/",
-    site_name: str = "News versions corpus",
+    site_url: str = DEFAULT_SITE_URL,
+    site_name: str = DEFAULT_SITE_NAME,
     accept_changed: tuple[str, ...] = (),
     remove_sources: tuple[tuple[str, str], ...] = (),
     today: str = "1970-01-01",
@@ -175,9 +185,6 @@ def load_config(
         limits=limits,
         site_url=site_url if site_url.endswith("/") else site_url + "/",
         site_name=site_name,
-        ledger_file=mkdocs_file.parent / "permalinks.json",
-        withdrawn_dir=mkdocs_file.parent / "withdrawn",
-        cache_file=mkdocs_file.parent / ".corpus-cache" / "citations.json",
         accept_changed=accept_changed,
         remove_sources=remove_sources,
         today=today,

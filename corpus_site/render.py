@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .cite import Work, bibtex, citation_key, csl_item, formatted, head_fields
+from .config import DEFAULT_SITE_NAME, DEFAULT_SITE_URL
 from .exports import export_files
 from .hubs import HOME_ROWS, hub_files
 from .ledger import Reconciled
@@ -36,8 +37,8 @@ class SiteInput:
     sibling_records: Mapping[str, Sequence[Mapping[str, Any]]]  # version ID -> siblings data
     reconciled: Reconciled  # the permalink ledger after this build
     withdrawn_sources: Mapping[str, bytes]  # kept bytes of withdrawn versions
-    site_url: str = "http://127.0.0.1:8000/"
-    site_name: str = "News versions corpus"
+    site_url: str = DEFAULT_SITE_URL
+    site_name: str = DEFAULT_SITE_NAME
     # Formatted citations by cite.citation_key, made ahead (cached, in parallel); a
     # citation missing here is formatted on the spot.
     citations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
