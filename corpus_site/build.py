@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -188,8 +188,3 @@ def write_build_report(report: BuildReport, path: Path) -> None:
         "mkdocs_warnings": list(report.mkdocs_warnings),
     }
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-
-
-def problem_files(problems: Sequence[Problem]) -> list[str]:
-    """Files with at least one error, sorted."""
-    return sorted({p.file for p in problems if p.severity == "error"})

@@ -22,6 +22,7 @@ from .errors import BuildError, LedgerError
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
 from .ledger import to_json as ledger_to_json
+from .templating import dump_json
 
 # The list of files the previous build generated, so that stale ones can be removed
 # without ever deleting a hand-written page.
@@ -46,17 +47,10 @@ def write_docs(docs_dir: Path, files: Mapping[str, bytes]) -> WriteReport:
     written: list[str] = []
     unchanged = 0
     for rel in sorted(wanted):
-        target = docs_dir / rel
-        content = wanted[rel]
-        if (
-            target.is_file()
-            and target.stat().st_size == len(content)
-            and target.read_bytes() == content
-        ):
+        if write_if_changed(docs_dir / rel, wanted[rel]):
+            written.append(rel)
+        else:
             unchanged += 1
-            continue
-        _write_atomic(target, content)
-        written.append(rel)
     removed = sorted(previous - set(wanted))
     for rel in removed:
         path = docs_dir / rel
@@ -79,6 +73,18 @@ def _previous_files(docs_dir: Path) -> set[str]:
         for rel in listed
         if isinstance(rel, str) and not rel.startswith("/") and ".." not in rel.split("/")
     }
+
+
+def write_if_changed(target: Path, content: bytes) -> bool:
+    """Write a file unless it already holds these bytes; return whether it was written."""
+    if (
+        target.is_file()
+        and target.stat().st_size == len(content)
+        and target.read_bytes() == content
+    ):
+        return False
+    _write_atomic(target, content)
+    return True
 
 
 def _write_atomic(target: Path, content: bytes) -> None:
@@ -170,13 +176,7 @@ def read_ledger(path: Path) -> Ledger:
 
 def write_ledger(path: Path, ledger: Ledger) -> bool:
     """Write permalinks.json if it changed; return whether it did."""
-    content = (
-        json.dumps(ledger_to_json(ledger), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    ).encode()
-    if path.is_file() and path.read_bytes() == content:
-        return False
-    _write_atomic(path, content)
-    return True
+    return write_if_changed(path, dump_json(ledger_to_json(ledger)))
 
 
 def keep_withdrawn_sources(
@@ -225,7 +225,4 @@ def read_cache(path: Path) -> dict[str, dict[str, str]]:
 
 def write_cache(path: Path, citations: Mapping[str, Mapping[str, str]]) -> None:
     """Keep this build's formatted citations (only those: the cache never grows stale)."""
-    content = json.dumps(citations, ensure_ascii=False, sort_keys=True).encode()
-    if path.is_file() and path.read_bytes() == content:
-        return
-    _write_atomic(path, content)
+    write_if_changed(path, json.dumps(citations, ensure_ascii=False, sort_keys=True).encode())

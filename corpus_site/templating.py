@@ -59,11 +59,6 @@ def is_web_url(url: str) -> bool:
     return lowered.startswith(("http://", "https://")) and " " not in url.strip()
 
 
-def escape(text: str) -> Markup:
-    """Escape corpus text for HTML: the same function the templates use."""
-    return Markup.escape(text)
-
-
 def render_fragment(template: str, **context: Any) -> str:
     """Render a template of the package (used for blocks built by other stages)."""
     return ENV.get_template(template).render(**context)
