@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cite import csl_item, format_all
+from .cite import format_all
 from .compare import compare_groups
 from .config import Config
 from .errors import CorpusError, LedgerError
@@ -32,7 +32,7 @@ from .output import (
     write_docs,
     write_ledger,
 )
-from .render import SiteInput, citation, ledger_metadata, render_site
+from .render import SiteInput, citation_items, ledger_metadata, render_site
 from .sources import list_corpus_files, read_corpus
 
 Progress = Callable[[Iterable[str]], Iterable[str]]
@@ -85,7 +85,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
-    files, versions, problems = read_and_normalize(config, progress)
+    corpus_files, versions, problems = read_and_normalize(config, progress)
     seconds["read and normalize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -115,7 +115,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
 
     problems = sorted(problems, key=lambda p: (p.file, p.severity, p.code, p.message))
     report = BuildReport(
-        files=len(files),
+        files=len(corpus_files),
         versions=tuple(versions),
         groups=tuple(groups),
         problems=tuple(problems),
@@ -143,9 +143,9 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
         site_url=config.site_url,
         site_name=config.site_name,
     )
-    group_of = {m: g for g in groups for m in g.members}
-    items = [csl_item(citation(v, group_of[v.id], site)) for v in versions]
-    citations = format_all(items, read_cache(config.cache_file), workers=os.cpu_count() or 1)
+    citations = format_all(
+        citation_items(site), read_cache(config.cache_file), workers=os.cpu_count() or 1
+    )
     files = render_site(replace(site, citations=citations))
     written = write_docs(config.docs_dir, files)
     write_ledger(config.ledger_file, reconciled.ledger)
@@ -159,15 +159,8 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
         mkdocs_warnings = build_site(config.mkdocs_file, config.docs_dir, config.site_dir)
         site_dir = config.site_dir
         seconds["mkdocs build"] = time.perf_counter() - clock
-    final = BuildReport(
-        files=report.files,
-        versions=report.versions,
-        groups=report.groups,
-        problems=report.problems,
-        written=written,
-        site_dir=site_dir,
-        mkdocs_warnings=tuple(mkdocs_warnings),
-        seconds=seconds,
+    final = replace(
+        report, written=written, site_dir=site_dir, mkdocs_warnings=tuple(mkdocs_warnings)
     )
     write_build_report(final, config.site_dir.parent / "build-report.json")
     return final

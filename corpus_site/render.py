@@ -16,7 +16,7 @@ from .config import DEFAULT_SITE_NAME, DEFAULT_SITE_URL
 from .exports import export_files
 from .hubs import HOME_ROWS, hub_files
 from .ledger import Reconciled
-from .models import Group, Problem, Version
+from .models import Group, Metadata, Problem, Version
 from .normalize import ShownTitle
 from .permanence import permanence_files
 from .templating import ENV, MAX_SHOWN_TITLE, dump_json, front_matter, is_web_url, shorten
@@ -74,6 +74,12 @@ def render_site(data: SiteInput) -> dict[str, bytes]:
     return files
 
 
+def citation_items(data: SiteInput) -> list[dict[str, Any]]:
+    """The CSL item of every version, as its page will cite it (to format them ahead)."""
+    group_of = {m: g for g in data.groups for m in g.members}
+    return [csl_item(citation(v, group_of[v.id], data)) for v in data.versions]
+
+
 def citation(version: Version, group: Group, data: SiteInput) -> Work:
     """What a citation of this version needs."""
     meta = version.source.metadata
@@ -97,7 +103,7 @@ def citation(version: Version, group: Group, data: SiteInput) -> Work:
 def export_row(version: Version, group: Group, data: SiteInput) -> dict[str, Any]:
     """One flat row of data/versions.jsonl and .csv."""
     source = version.source
-    meta = source.metadata
+    meta_record = metadata_record(source.metadata)
     title = data.titles[version.id]
     return {
         "id": version.id,
@@ -109,32 +115,42 @@ def export_row(version: Version, group: Group, data: SiteInput) -> dict[str, Any
         "bytes": len(source.raw),
         "encoding": source.encoding,
         "first_published": data.reconciled.ledger.versions[version.id].first_published,
-        "outlet": meta.outlet or "",
-        "published": meta.published or "",
-        "retrieved": meta.retrieved or "",
-        "authors": list(meta.authors),
-        "language": meta.language or "",
-        "license": meta.license or "",
-        "original_url": meta.url or "",
+        **{
+            name: meta_record[name] or ""
+            for name in ("outlet", "published", "retrieved", "language", "license")
+        },
+        "authors": meta_record["authors"],
+        "original_url": meta_record["url"] or "",
         "group": group.id,
         "words": version.words,
         "paragraphs": len(version.body),
     }
 
 
-def ledger_metadata(version: Version) -> dict[str, Any]:
-    """The metadata the ledger keeps for a version's tombstone."""
-    meta = version.source.metadata
-    record: dict[str, Any] = {
-        "outlet": meta.outlet,
+def metadata_record(meta: Metadata) -> dict[str, Any]:
+    """A version's metadata as plain data (version.json, the exports, the ledger)."""
+    return {
+        "title": meta.title,
         "published": meta.published,
         "retrieved": meta.retrieved,
+        "outlet": meta.outlet,
+        "url": meta.url,
         "authors": list(meta.authors),
         "language": meta.language,
         "license": meta.license,
-        "url": meta.url,
+        "group": meta.group,
+        "extra": dict(meta.extra),
     }
-    return {k: v for k, v in record.items() if v}
+
+
+# What a tombstone shows of a version that left: its publication facts.
+_LEDGER_FIELDS = ("outlet", "published", "retrieved", "authors", "language", "license", "url")
+
+
+def ledger_metadata(version: Version) -> dict[str, Any]:
+    """The metadata the ledger keeps for a version's tombstone (fields with a value)."""
+    record = metadata_record(version.source.metadata)
+    return {k: record[k] for k in _LEDGER_FIELDS if record[k]}
 
 
 def render_version(version: Version, group: Group, work: Work, data: SiteInput) -> str:
@@ -309,18 +325,7 @@ def version_record(version: Version, group: Group, data: SiteInput) -> dict[str,
         "title": title.text,
         "title_origin": title.origin,
         "own_title": version.title,
-        "metadata": {
-            "title": meta.title,
-            "published": meta.published,
-            "retrieved": meta.retrieved,
-            "outlet": meta.outlet,
-            "url": meta.url,
-            "authors": list(meta.authors),
-            "language": meta.language,
-            "license": meta.license,
-            "group": meta.group,
-            "extra": dict(meta.extra),
-        },
+        "metadata": metadata_record(meta),
         "words": version.words,
         "wrap_width": version.wrap_width,
         "group": group.id,
