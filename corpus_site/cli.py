@@ -146,9 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             today=build_date(),
         )
     except ConfigError as exc:
-        print("build-corpus: cannot start:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        _print_problems("cannot start", exc.problems)
         return EXIT_USAGE
     if args.quiet:
         logging.getLogger("mkdocs").setLevel(logging.ERROR)
@@ -157,9 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = build(config, progress=_progress_bar if progress else None)
     except LedgerError as exc:
-        print("build-corpus: stopped; nothing was written:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        _print_problems("stopped; nothing was written", exc.problems)
         return EXIT_USAGE
     except BuildError as exc:
         print(f"build-corpus: {exc}", file=sys.stderr)
@@ -176,6 +172,13 @@ def exit_code(report: BuildReport, strict: bool) -> int:
     if report.errors or (strict and report.problems):
         return EXIT_FILES_FAILED
     return EXIT_OK
+
+
+def _print_problems(what: str, problems: Sequence[str]) -> None:
+    """Why the build could not go on, one reason a line."""
+    print(f"build-corpus: {what}:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
 
 
 def mkdocs_settings(config: Path) -> dict[str, Any]:

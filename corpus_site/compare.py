@@ -7,6 +7,7 @@ differences are worded are decided here; the HTML is the templates' job.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -379,8 +380,6 @@ def alignment_table(base: Version, others: Sequence[Version], diff: Any) -> list
 
 def _days(iso: str) -> float:
     """Days since the epoch of an ISO date or datetime (for date distances)."""
-    import datetime as dt
-
     try:
         value = dt.datetime.fromisoformat(iso)
     except ValueError:
