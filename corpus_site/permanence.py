@@ -11,17 +11,7 @@ from typing import Any
 
 from .cite import Work, csl_item
 from .ledger import GroupEntry, Reconciled, VersionEntry
-from .templating import ENV, dump_json, front_matter
-
-_LABELS = {
-    "outlet": "Outlet",
-    "published": "Published",
-    "retrieved": "Retrieved",
-    "authors": "Authors",
-    "language": "Language",
-    "license": "Licence",
-    "url": "Original URL",
-}
+from .templating import ENV, dump_json, front_matter, labelled_metadata
 
 
 def permanence_files(
@@ -62,14 +52,7 @@ def permanence_files(
 
 def tombstone_page(entry: VersionEntry, group_link: str | None) -> str:
     """The Markdown page of a withdrawn version."""
-    meta = entry.metadata
-    rows = []
-    for key, label in _LABELS.items():
-        value = meta.get(key)
-        if isinstance(value, list):
-            value = "; ".join(str(v) for v in value)
-        if value:
-            rows.append((label, str(value)))
+    rows = [(label, value) for label, value, _ in labelled_metadata(entry.metadata)]
     return ENV.get_template("tombstone.md.j2").render(
         front_matter=front_matter(
             {"title": f"Withdrawn: {entry.title}", "corpus_tombstone": entry.id}

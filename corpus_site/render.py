@@ -19,7 +19,15 @@ from .ledger import Reconciled
 from .models import Group, Metadata, Problem, Version
 from .normalize import ShownTitle
 from .permanence import permanence_files
-from .templating import ENV, MAX_SHOWN_TITLE, dump_json, front_matter, is_web_url, shorten
+from .templating import (
+    ENV,
+    MAX_SHOWN_TITLE,
+    dump_json,
+    front_matter,
+    is_web_url,
+    labelled_metadata,
+    shorten,
+)
 
 HOME_FRAGMENT = ".corpus/home.md"
 
@@ -250,17 +258,7 @@ def metadata_rows(version: Version, group: Group, title: ShownTitle) -> list[tup
         ("Source file", source.path, "code"),
         ("Title", _title_origin_text(title), "text"),
     ]
-    optional = [
-        ("Outlet", meta.outlet),
-        ("Published", meta.published),
-        ("Retrieved", meta.retrieved),
-        ("Authors", "; ".join(meta.authors) if meta.authors else None),
-        ("Language", meta.language),
-        ("Licence", meta.license),
-    ]
-    rows += [(label, value, "text") for label, value in optional if value]
-    if meta.url:
-        rows.append(("Original URL", meta.url, "link" if is_web_url(meta.url) else "text"))
+    rows += labelled_metadata(metadata_record(meta))
     body = version.body
     boilerplate = len(version.paragraphs) - len(body)
     rows += [

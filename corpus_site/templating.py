@@ -45,6 +45,32 @@ def front_matter(fields: Mapping[str, str], raw: Mapping[str, str] | None = None
     return Markup("\n".join(lines))
 
 
+# How a version's publication facts are labelled on its page and on its tombstone.
+METADATA_LABELS = {
+    "outlet": "Outlet",
+    "published": "Published",
+    "retrieved": "Retrieved",
+    "authors": "Authors",
+    "language": "Language",
+    "license": "Licence",
+    "url": "Original URL",
+}
+
+
+def labelled_metadata(record: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, value, kind) of the publication facts that have a value, in a fixed order;
+    kind is "link" for an http(s) URL, else "text"."""
+    rows = []
+    for key, label in METADATA_LABELS.items():
+        value = record.get(key)
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        if value:
+            kind = "link" if key == "url" and is_web_url(str(value)) else "text"
+            rows.append((label, str(value), kind))
+    return rows
+
+
 def shorten(text: str, limit: int = MAX_SHOWN_TITLE) -> str:
     """One line of at most limit characters, cut at a word boundary."""
     text = " ".join(text.split())
