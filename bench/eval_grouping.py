@@ -61,7 +61,7 @@ def load_versions(corpus: Path) -> tuple[list[Version], list[Problem]]:
             mkdocs_file=Path(tmp) / "mkdocs.yml",
             build_site=False,
         )
-    _, versions, problems = read_and_normalize(config)
+    _, versions, problems, _ = read_and_normalize(config)
     return versions, problems
 
 

@@ -8,19 +8,18 @@ writes nothing.
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .cache import ResultCache, cache_key
 from .cite import format_all
 from .compare import compare_groups
-from .config import Config
+from .config import Config, Limits
 from .errors import CorpusError, LedgerError
 from .grouping import group_versions
 from .ledger import reconcile
-from .models import Group, Problem, Version
+from .models import Group, Problem, Source, Version
 from .normalize import mark_recurring, normalize, shown_titles
 from .output import (
     WriteReport,
@@ -33,9 +32,8 @@ from .output import (
     write_ledger,
 )
 from .render import SiteInput, citation_items, ledger_metadata, render_site
-from .sources import list_corpus_files, read_corpus
-
-Progress = Callable[[Iterable[str]], Iterable[str]]
+from .sources import drop_duplicate_ids, list_corpus_files, manifest_problems, read_source
+from .workers import Progress, ordered_map
 
 
 @dataclass(frozen=True)
@@ -63,21 +61,84 @@ class BuildReport:
 
 
 def read_and_normalize(
-    config: Config, progress: Progress | None = None
-) -> tuple[list[str], list[Version], list[Problem]]:
-    """Stages 1 and 2: the corpus files, their versions, and the problems found."""
+    config: Config, progress: Progress | None = None, cache: ResultCache | None = None
+) -> tuple[list[str], list[Version], list[Problem], set[str]]:
+    """Stages 1 and 2: the corpus files, their versions, the problems found, and the cache
+    entries used. Files are read in worker processes; a file whose bytes, metadata and
+    settings are those of an earlier build is taken from the cache."""
+    cache = cache or ResultCache(None)
     files = list_corpus_files(config.corpus_dir)
-    sources, problems = read_corpus(
-        config.corpus_dir, config.manifest, config.limits, wrap=progress, files=files
-    )
+    problems = manifest_problems(config.manifest, files)
+    settings = repr((config.manifest, config.limits, config.boilerplate_patterns))
+
+    def read(item: tuple[int, str]) -> tuple[str | None, _FileResult]:
+        order, rel = item
+        key = _file_key(config.corpus_dir, rel, order, config.limits, settings)
+        result = cache.get(key) if key else None
+        if result is None:
+            result = _read_file(config, rel, order)
+            if key:
+                cache.put(key, result)
+        return key, result
+
+    items = list(enumerate(files))
+    results = ordered_map(read, items, config.workers, chunksize=32)
+    sources: list[Source] = []
+    normalized: dict[str, Version | Problem] = {}
+    keys: set[str] = set()
+    for key, (source, outcome, file_problems) in (
+        progress(results, len(items), "Reading files") if progress else results
+    ):
+        if key:
+            keys.add(key)
+        problems.extend(file_problems)
+        if source is not None and outcome is not None:
+            sources.append(source)
+            normalized[source.path] = outcome
+    kept, duplicate_problems = drop_duplicate_ids(sources)
+    problems.extend(duplicate_problems)
     versions: list[Version] = []
-    patterns = config.boilerplate_patterns
-    for source in sources:
-        try:
-            versions.append(normalize(source, patterns, config.limits.max_paragraphs))
-        except CorpusError as exc:
-            problems.append(Problem(exc.file, "error", exc.code, exc.message))
-    return files, versions, problems
+    for source in kept:
+        outcome = normalized[source.path]
+        if isinstance(outcome, Version):
+            versions.append(outcome)
+        else:
+            problems.append(outcome)
+    return files, versions, problems, keys
+
+
+# One file's reading: its source (None when it cannot be read), its version or the error
+# that kept it from being normalized, and the problems found while reading.
+_FileResult = tuple[Source | None, Version | Problem | None, list[Problem]]
+
+
+def _read_file(config: Config, rel: str, order: int) -> _FileResult:
+    source, problems = read_source(config.corpus_dir, rel, order, config.manifest, config.limits)
+    if source is None:
+        return None, None, problems
+    try:
+        version: Version | Problem = normalize(
+            source, config.boilerplate_patterns, config.limits.max_paragraphs
+        )
+    except CorpusError as exc:
+        version = Problem(exc.file, "error", exc.code, exc.message)
+    return source, version, problems
+
+
+def _file_key(corpus_dir: Path, rel: str, order: int, limits: Limits, settings: str) -> str | None:
+    """The cache key of one file's reading: where it is, what it is (bytes, sidecar, link
+    target) and the settings; None when it cannot be read (read_source reports why)."""
+    path = corpus_dir / rel
+    try:
+        if path.stat().st_size > limits.max_file_bytes:
+            return None  # read_source refuses it without reading it all
+        raw = path.read_bytes()
+        sidecar = path.with_suffix(".yml")
+        side = sidecar.read_bytes() if sidecar.is_file() else b""
+        where = f"{rel}\0{order}\0{path.is_symlink()}\0{path.resolve()}"
+    except OSError:
+        return None
+    return cache_key("read", settings, where, raw, side)
 
 
 def build(config: Config, progress: Progress | None = None) -> BuildReport:
@@ -85,19 +146,21 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
-    corpus_files, versions, problems = read_and_normalize(config, progress)
+    cache = ResultCache(config.cache_dir / "results")
+    corpus_files, versions, problems, used = read_and_normalize(config, progress, cache)
     seconds["read and normalize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     groups, group_problems = group_versions(versions, config.grouping)
     problems.extend(group_problems)
+    seconds["group"] = time.perf_counter() - clock
     group_of = {member: g.id for g in groups for member in g.members}
     versions = mark_recurring(
         versions, config.recurring_min_files, group_of, config.recurring_min_groups
     )
     titles = shown_titles(versions, groups)
-    comparison = compare_groups(versions, groups, titles, config.nearest_siblings)
-    seconds["group and compare"] = time.perf_counter() - clock
+    comparison = compare_groups(versions, groups, titles, config.nearest_siblings, cache, progress)
+    seconds["compare"] = time.perf_counter() - clock - seconds["group"]
 
     # Permanence: every URL ever published must still answer, with the same text.
     reconciled = reconcile(
@@ -143,14 +206,19 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
         site_url=config.site_url,
         site_name=config.site_name,
     )
-    citations = format_all(
-        citation_items(site), read_cache(config.cache_file), workers=os.cpu_count() or 1
-    )
-    files = render_site(replace(site, citations=citations))
+    citations = format_all(citation_items(site), read_cache(config.cache_file), config.workers)
+    seconds["cite"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    files, rendered = render_site(replace(site, citations=citations), cache, config.workers)
+    seconds["render"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    cache.keep_only(used | comparison.cache_keys | rendered)
     written = write_docs(config.docs_dir, files)
     write_ledger(config.ledger_file, reconciled.ledger)
     write_cache(config.cache_file, citations)
-    seconds["render and write docs"] = time.perf_counter() - clock
+    seconds["write docs"] = time.perf_counter() - clock
 
     site_dir = None
     mkdocs_warnings: list[str] = []

@@ -106,6 +106,13 @@ def parser() -> argparse.ArgumentParser:
         help="why the source is removed; shown on the version's tombstone page",
     )
     p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for the corpus stage (default: one per core)",
+    )
+    p.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -144,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             accept_changed=tuple(args.accept_changed),
             remove_sources=tuple((vid, args.reason or "") for vid in args.remove_source),
             today=build_date(),
+            workers=args.jobs,
         )
     except ConfigError as exc:
         _print_problems("cannot start", exc.problems)
@@ -201,12 +209,11 @@ def build_date() -> str:
     return moment.date().isoformat()
 
 
-def _progress_bar(files: Iterable[str]) -> Iterable[str]:
-    """A progress bar on stderr over the per-file work."""
+def _progress_bar(results: Iterable[Any], total: int, what: str) -> Iterable[Any]:
+    """A progress bar on stderr over long per-file or per-group work."""
     from tqdm import tqdm
 
-    items = list(files)
-    return tqdm(items, desc="Reading", unit="file", file=sys.stderr, leave=False)
+    return tqdm(results, total=total, desc=what, unit="", file=sys.stderr, leave=False)
 
 
 def _show_mkdocs_warnings() -> None:

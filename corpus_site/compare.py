@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .cache import ResultCache, cache_key
 from .diffing import diff_versions, swap
 from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
 from .normalize import ShownTitle
 from .templating import render_fragment
+from .workers import Progress, ordered_map
 
 _NAMED = re.compile(r"(\d+)_[0-9a-f]{16}\.txt")
 
@@ -32,6 +34,7 @@ class Comparison:
     version_blocks: Mapping[str, str]  # version ID -> HTML of its Versions section
     group_blocks: Mapping[str, str]  # group ID -> HTML of its comparison section
     sibling_records: Mapping[str, Sequence[Mapping[str, Any]]]  # version ID -> siblings
+    cache_keys: frozenset[str] = frozenset()  # the cache entries this comparison used
 
 
 def label(version: Version) -> str:
@@ -46,58 +49,108 @@ def compare_groups(
     groups: Sequence[Group],
     titles: Mapping[str, ShownTitle],
     nearest: int,
+    cache: ResultCache | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> Comparison:
-    """Diff every version against its nearest siblings and render the comparison blocks."""
+    """Diff every version against its nearest siblings and render the comparison blocks.
+
+    Groups are independent: they are compared in worker processes, and a group whose
+    members, titles and settings are those of an earlier build is taken from the cache.
+    """
+    cache = cache or ResultCache(None)
     by_id = {v.id: v for v in versions}
-    cache: dict[tuple[str, str], Diff] = {}
+    todo = [g for g in groups if len(g.members) > 1]
+
+    def compare_cached(group: Group) -> tuple[str, GroupComparison]:
+        members = [by_id[m] for m in group.members]
+        key = cache_key(
+            "compare",
+            str(nearest),
+            repr(group),
+            *(repr(m) + repr(titles[m.id]) for m in members),
+        )
+        result = cache.get(key)
+        if result is None:
+            result = compare_group(group, members, titles, nearest)
+            cache.put(key, result)
+        return key, result
+
+    version_blocks: dict[str, str] = {}
+    group_blocks: dict[str, str] = {}
+    records: dict[str, Sequence[Mapping[str, Any]]] = {}
+    keys: set[str] = set()
+    results = ordered_map(compare_cached, todo, workers, chunksize=4)
+    for group, (key, result) in zip(
+        todo, progress(results, len(todo), "Comparing groups") if progress else results, strict=True
+    ):
+        keys.add(key)
+        version_blocks.update(result.version_blocks)
+        records.update(result.records)
+        group_blocks[group.id] = result.group_block
+    return Comparison(version_blocks, group_blocks, records, frozenset(keys))
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """The comparison of one group: what its version pages and its group page show."""
+
+    version_blocks: Mapping[str, str]
+    group_block: str
+    records: Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+def compare_group(
+    group: Group,
+    members: Sequence[Version],
+    titles: Mapping[str, ShownTitle],
+    nearest: int,
+) -> GroupComparison:
+    """Diff each member against its nearest siblings; render its Versions section and the
+    group page's comparison section."""
+    by_id = {v.id: v for v in members}
+    diffs: dict[tuple[str, str], Diff] = {}
 
     def diff(a: str, b: str) -> Diff:
         # Each pair is aligned once: the other direction is the same diff, mirrored
         # (diff_versions(b, a) == swap(diff_versions(a, b)), property-tested).
-        if (a, b) not in cache:
-            cache[(a, b)] = (
-                swap(cache[(b, a)]) if (b, a) in cache else diff_versions(by_id[a], by_id[b])
+        if (a, b) not in diffs:
+            diffs[(a, b)] = (
+                swap(diffs[(b, a)]) if (b, a) in diffs else diff_versions(by_id[a], by_id[b])
             )
-        return cache[(a, b)]
+        return diffs[(a, b)]
 
     version_blocks: dict[str, str] = {}
-    group_blocks: dict[str, str] = {}
     records: dict[str, list[dict[str, Any]]] = {}
-    for group in groups:
-        if len(group.members) < 2:
-            continue
-        scores = {frozenset((a, b)): s for a, b, s in group.pairs}
-        for member in group.members:
-            here = by_id[member]
-            siblings = nearest_siblings(here, [by_id[m] for m in group.members if m != member])
-            shown = siblings[:nearest]
-            views = []
-            member_records = []
-            for index, sibling in enumerate(siblings):
-                if index < nearest:
-                    old, new = ordered(here, sibling)
-                    d = diff(old.id, new.id)
-                    view = _view(d, old, new, here, by_id, titles, index)
-                    views.append(view)
-                    member_records.append(sibling_record(here, sibling, d))
-                else:
-                    score = scores.get(frozenset((member, sibling.id)))
-                    member_records.append({"id": sibling.id, "similarity": score, "diffed": False})
-            rest = [
-                {
-                    "id": s.id,
-                    "label": label(s),
-                    "published": s.source.metadata.published or "",
-                    "similarity": scores.get(frozenset((member, s.id))),
-                }
-                for s in siblings[nearest:]
-            ]
-            version_blocks[member] = render_fragment(
-                "versions.html.j2", views=views, rest=rest, shown=len(shown), group=group
-            )
-            records[member] = member_records
-        group_blocks[group.id] = _group_block(group, by_id, diff)
-    return Comparison(version_blocks, group_blocks, records)
+    scores = {frozenset((a, b)): s for a, b, s in group.pairs}
+    for here in members:
+        siblings = nearest_siblings(here, [v for v in members if v is not here])
+        shown = siblings[:nearest]
+        views = []
+        member_records = []
+        for index, sibling in enumerate(siblings):
+            if index < nearest:
+                old, new = ordered(here, sibling)
+                d = diff(old.id, new.id)
+                views.append(_view(d, old, new, here, titles, index))
+                member_records.append(sibling_record(here, sibling, d))
+            else:
+                score = scores.get(frozenset((here.id, sibling.id)))
+                member_records.append({"id": sibling.id, "similarity": score, "diffed": False})
+        rest = [
+            {
+                "id": s.id,
+                "label": label(s),
+                "published": s.source.metadata.published or "",
+                "similarity": scores.get(frozenset((here.id, s.id))),
+            }
+            for s in siblings[nearest:]
+        ]
+        version_blocks[here.id] = render_fragment(
+            "versions.html.j2", views=views, rest=rest, shown=len(shown), group=group
+        )
+        records[here.id] = member_records
+    return GroupComparison(version_blocks, _group_block(group, members, diff), records)
 
 
 def nearest_siblings(here: Version, siblings: list[Version]) -> list[Version]:
@@ -153,7 +206,6 @@ def _view(
     old: Version,
     new: Version,
     here: Version,
-    by_id: Mapping[str, Version],
     titles: Mapping[str, ShownTitle],
     index: int,
 ) -> dict[str, Any]:
@@ -298,9 +350,9 @@ def summary(c: DiffCounts, in_time: bool, old: str, new: str) -> list[str]:
     return phrases
 
 
-def _group_block(group: Group, by_id: Mapping[str, Version], diff: Any) -> str:
+def _group_block(group: Group, members: Sequence[Version], diff: Any) -> str:
     """The similarity matrix and alignment table of a group page."""
-    members = [by_id[m] for m in group.members[:MAX_TABLE_MEMBERS]]
+    members = members[:MAX_TABLE_MEMBERS]
     base = members[0]
     matrix = []
     for a in members:

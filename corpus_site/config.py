@@ -91,6 +91,8 @@ class Config:
     remove_sources: tuple[tuple[str, str], ...] = ()  # (version ID, reason)
     # The date new URLs are first published on (SOURCE_DATE_EPOCH, else today, in UTC).
     today: str = "1970-01-01"
+    # Worker processes for reading, comparing, citing and rendering; None: one per core.
+    workers: int | None = None
 
     @property
     def ledger_file(self) -> Path:
@@ -104,10 +106,15 @@ class Config:
         return self.mkdocs_file.parent / "withdrawn"
 
     @property
+    def cache_dir(self) -> Path:
+        """Results kept between builds, keyed by content hash; never published, safe to
+        delete (the next build computes them again)."""
+        return self.mkdocs_file.parent / ".corpus-cache"
+
+    @property
     def cache_file(self) -> Path:
-        """Results kept between builds (formatted citations), keyed by content hash; never
-        published, safe to delete."""
-        return self.mkdocs_file.parent / ".corpus-cache" / "citations.json"
+        """Formatted citations kept between builds."""
+        return self.cache_dir / "citations.json"
 
     @property
     def boilerplate_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -132,6 +139,7 @@ def load_config(
     accept_changed: tuple[str, ...] = (),
     remove_sources: tuple[tuple[str, str], ...] = (),
     today: str = "1970-01-01",
+    workers: int | None = None,
 ) -> Config:
     """Check the options and read the manifest; raise ConfigError listing every problem."""
     problems: list[str] = []
@@ -166,6 +174,8 @@ def load_config(
             problems.append("--max-file-size must be a positive number of bytes")
         else:
             limits = Limits(max_file_bytes=max_file_bytes)
+    if workers is not None and workers < 1:
+        problems.append("--jobs must be at least 1")
     manifest = Manifest()
     if corpus_dir.is_dir() and (corpus_dir / MANIFEST_NAME).is_file():
         manifest, manifest_problems = _read_manifest(corpus_dir / MANIFEST_NAME)
@@ -188,6 +198,7 @@ def load_config(
         accept_changed=accept_changed,
         remove_sources=remove_sources,
         today=today,
+        workers=workers,
     )
 
 

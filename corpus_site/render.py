@@ -11,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .cache import ResultCache, cache_key
 from .cite import Work, bibtex, citation_key, csl_item, formatted, head_fields
 from .config import DEFAULT_SITE_NAME, DEFAULT_SITE_URL
 from .exports import export_files
@@ -28,6 +29,7 @@ from .templating import (
     labelled_metadata,
     shorten,
 )
+from .workers import ordered_map
 
 HOME_FRAGMENT = ".corpus/home.md"
 
@@ -52,18 +54,49 @@ class SiteInput:
     citations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
-def render_site(data: SiteInput) -> dict[str, bytes]:
-    """Every generated file of docs/, keyed by POSIX path relative to docs/."""
+def render_site(
+    data: SiteInput, cache: ResultCache | None = None, workers: int | None = None
+) -> tuple[dict[str, bytes], set[str]]:
+    """Every generated file of docs/, keyed by POSIX path relative to docs/, and the cache
+    entries used. Version pages are rendered in worker processes, or taken from the cache
+    when everything they show is as in an earlier build."""
+    cache = cache or ResultCache(None)
     group_of = {m: g for g in data.groups for m in g.members}
-    files: dict[str, bytes] = {}
-    for version in data.versions:
-        base = f"a/{version.id}/"
+    problems_of: dict[str, list[Problem]] = {}
+    for problem in data.problems:
+        problems_of.setdefault(problem.file, []).append(problem)
+
+    def version_files(version: Version) -> tuple[str, dict[str, bytes]]:
         group = group_of[version.id]
         work = citation(version, group, data)
-        files[base + "index.md"] = render_version(version, group, work, data).encode()
-        files[base + "source.txt"] = version.source.raw
-        files[base + "version.json"] = dump_json(version_record(version, group, data))
-        files[base + "cite.json"] = dump_json([csl_item(work)])
+        problems = problems_of.get(version.source.path, [])
+        key = cache_key(
+            "version page",
+            repr((version, group, data.titles[version.id], work, problems)),
+            repr(data.reconciled.ledger.versions[version.id]),
+            repr(data.citations.get(citation_key(csl_item(work)))),
+            repr(data.sibling_records.get(version.id)),
+            data.versions_blocks.get(version.id, ""),
+        )
+        pages = cache.get(key)
+        if pages is None:
+            base = f"a/{version.id}/"
+            pages = {
+                base + "index.md": render_version(version, group, work, data).encode(),
+                base + "version.json": dump_json(version_record(version, group, problems, data)),
+                base + "cite.json": dump_json([csl_item(work)]),
+            }
+            cache.put(key, pages)
+        return key, pages
+
+    files: dict[str, bytes] = {}
+    keys: set[str] = set()
+    for version, (key, pages) in zip(
+        data.versions, ordered_map(version_files, data.versions, workers), strict=True
+    ):
+        keys.add(key)
+        files.update(pages)
+        files[f"a/{version.id}/source.txt"] = version.source.raw
     by_id = {v.id: v for v in data.versions}
     for group in data.groups:
         files[f"g/{group.id}/index.md"] = render_group(group, by_id, data).encode()
@@ -79,7 +112,7 @@ def render_site(data: SiteInput) -> dict[str, bytes]:
     files.update(
         permanence_files(data.reconciled, data.withdrawn_sources, data.site_url, data.site_name)
     )
-    return files
+    return files, keys
 
 
 def citation_items(data: SiteInput) -> list[dict[str, Any]]:
@@ -303,7 +336,9 @@ def _title_origin_text(title: ShownTitle) -> str:
     }.get(title.origin, title.origin)
 
 
-def version_record(version: Version, group: Group, data: SiteInput) -> dict[str, Any]:
+def version_record(
+    version: Version, group: Group, problems: Sequence[Problem], data: SiteInput
+) -> dict[str, Any]:
     """The machine-readable record of one version: everything its page shows."""
     source = version.source
     meta = source.metadata
@@ -332,8 +367,6 @@ def version_record(version: Version, group: Group, data: SiteInput) -> dict[str,
         ],
         "siblings": list(data.sibling_records.get(version.id, [])),
         "problems": [
-            {"severity": p.severity, "code": p.code, "message": p.message}
-            for p in data.problems
-            if p.file == source.path
+            {"severity": p.severity, "code": p.code, "message": p.message} for p in problems
         ],
     }

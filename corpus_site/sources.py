@@ -10,7 +10,6 @@ import codecs
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import charset_normalizer
@@ -41,8 +40,6 @@ _MAGIC = (
 # has none besides stray bytes; 30% leaves room for a short, damaged but real article.
 _MAX_CONTROL_SHARE = 0.30
 
-Wrap = Callable[[Iterable[str]], Iterable[str]]
-
 
 def list_corpus_files(corpus_dir: Path) -> list[str]:
     """Corpus-relative POSIX paths of every *.txt file, sorted; links never lead outside."""
@@ -61,32 +58,38 @@ def read_corpus(
     corpus_dir: Path,
     manifest: Manifest | None = None,
     limits: Limits | None = None,
-    wrap: Wrap | None = None,
     files: list[str] | None = None,
 ) -> tuple[list[Source], list[Problem]]:
-    """Read every article of the corpus (or the listed files); return sources and problems."""
+    """Read every article of the corpus (or the listed files); return sources and problems.
+
+    One process, no cache: the build reads in parallel (build.read_and_normalize) from the
+    same three steps.
+    """
     manifest = manifest or Manifest()
     limits = limits or Limits()
     files = list_corpus_files(corpus_dir) if files is None else files
-    problems: list[Problem] = []
-    for listed in sorted(set(manifest.files) - set(files)):
-        problems.append(
-            Problem(
-                MANIFEST_NAME,
-                "warning",
-                "manifest-unknown-file",
-                f"{MANIFEST_NAME} has an entry for {listed!r}, which is not in the corpus",
-            )
-        )
+    problems = manifest_problems(manifest, files)
     sources: list[Source] = []
-    iterable: Iterable[str] = wrap(files) if wrap else files
-    for order, rel in enumerate(iterable):
+    for order, rel in enumerate(files):
         source, file_problems = read_source(corpus_dir, rel, order, manifest, limits)
         problems.extend(file_problems)
         if source is not None:
             sources.append(source)
-    kept, duplicate_problems = _drop_duplicate_ids(sources)
+    kept, duplicate_problems = drop_duplicate_ids(sources)
     return kept, problems + duplicate_problems
+
+
+def manifest_problems(manifest: Manifest, files: list[str]) -> list[Problem]:
+    """Entries of corpus.yml that name no corpus file."""
+    return [
+        Problem(
+            MANIFEST_NAME,
+            "warning",
+            "manifest-unknown-file",
+            f"{MANIFEST_NAME} has an entry for {listed!r}, which is not in the corpus",
+        )
+        for listed in sorted(set(manifest.files) - set(files))
+    ]
 
 
 def read_source(
@@ -326,7 +329,7 @@ def _choose_id(rel: str, declared: str | None, digest: str) -> tuple[str, str, s
     return digest[:16], "content hash", None
 
 
-def _drop_duplicate_ids(sources: list[Source]) -> tuple[list[Source], list[Problem]]:
+def drop_duplicate_ids(sources: list[Source]) -> tuple[list[Source], list[Problem]]:
     """Keep the first file of each ID (in sorted order); report the others, naming both."""
     first: dict[str, Source] = {}
     kept: list[Source] = []
