@@ -71,26 +71,28 @@ def read_and_normalize(
     problems = manifest_problems(config.manifest, files)
     settings = repr((config.manifest, config.limits, config.boilerplate_patterns))
 
-    def read(item: tuple[int, str]) -> tuple[str | None, _FileResult]:
+    def read(item: tuple[int, str]) -> tuple[str | None, _FileResult, bool]:
         order, rel = item
         key = _file_key(config.corpus_dir, rel, order, config.limits, settings)
         result = cache.get(key) if key else None
-        if result is None:
-            result = _read_file(config, rel, order)
-            if key:
-                cache.put(key, result)
-        return key, result
+        if result is not None:
+            return key, result, False
+        return key, _read_file(config, rel, order), True
 
     items = list(enumerate(files))
+    cache.close()  # workers open their own connection
     results = ordered_map(read, items, config.workers, chunksize=32)
     sources: list[Source] = []
     normalized: dict[str, Version | Problem] = {}
     keys: set[str] = set()
-    for key, (source, outcome, file_problems) in (
+    for key, result, fresh in (
         progress(results, len(items), "Reading files") if progress else results
     ):
         if key:
             keys.add(key)
+            if fresh:
+                cache.put(key, result)
+        source, outcome, file_problems = result
         problems.extend(file_problems)
         if source is not None and outcome is not None:
             sources.append(source)
@@ -146,7 +148,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
-    cache = ResultCache(config.cache_dir / "results")
+    cache = ResultCache(config.cache_dir / "results.sqlite")
     corpus_files, versions, problems, used = read_and_normalize(config, progress, cache)
     seconds["read and normalize"] = time.perf_counter() - clock
 

@@ -62,7 +62,7 @@ def compare_groups(
     by_id = {v.id: v for v in versions}
     todo = [g for g in groups if len(g.members) > 1]
 
-    def compare_cached(group: Group) -> tuple[str, GroupComparison]:
+    def compare_cached(group: Group) -> tuple[str, GroupComparison, bool]:
         members = [by_id[m] for m in group.members]
         key = cache_key(
             "compare",
@@ -71,20 +71,22 @@ def compare_groups(
             *(repr(m) + repr(titles[m.id]) for m in members),
         )
         result = cache.get(key)
-        if result is None:
-            result = compare_group(group, members, titles, nearest)
-            cache.put(key, result)
-        return key, result
+        if result is not None:
+            return key, result, False
+        return key, compare_group(group, members, titles, nearest), True
 
     version_blocks: dict[str, str] = {}
     group_blocks: dict[str, str] = {}
     records: dict[str, Sequence[Mapping[str, Any]]] = {}
     keys: set[str] = set()
+    cache.close()  # workers open their own connection
     results = ordered_map(compare_cached, todo, workers, chunksize=4)
-    for group, (key, result) in zip(
-        todo, progress(results, len(todo), "Comparing groups") if progress else results, strict=True
-    ):
+    if progress:
+        results = progress(results, len(todo), "Comparing groups")
+    for group, (key, result, fresh) in zip(todo, results, strict=True):
         keys.add(key)
+        if fresh:
+            cache.put(key, result)
         version_blocks.update(result.version_blocks)
         records.update(result.records)
         group_blocks[group.id] = result.group_block

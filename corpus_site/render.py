@@ -66,7 +66,7 @@ def render_site(
     for problem in data.problems:
         problems_of.setdefault(problem.file, []).append(problem)
 
-    def version_files(version: Version) -> tuple[str, dict[str, bytes]]:
+    def version_files(version: Version) -> tuple[str, dict[str, bytes], bool]:
         group = group_of[version.id]
         work = citation(version, group, data)
         problems = problems_of.get(version.source.path, [])
@@ -79,22 +79,24 @@ def render_site(
             data.versions_blocks.get(version.id, ""),
         )
         pages = cache.get(key)
-        if pages is None:
-            base = f"a/{version.id}/"
-            pages = {
-                base + "index.md": render_version(version, group, work, data).encode(),
-                base + "version.json": dump_json(version_record(version, group, problems, data)),
-                base + "cite.json": dump_json([csl_item(work)]),
-            }
-            cache.put(key, pages)
-        return key, pages
+        if pages is not None:
+            return key, pages, False
+        base = f"a/{version.id}/"
+        pages = {
+            base + "index.md": render_version(version, group, work, data).encode(),
+            base + "version.json": dump_json(version_record(version, group, problems, data)),
+            base + "cite.json": dump_json([csl_item(work)]),
+        }
+        return key, pages, True
 
     files: dict[str, bytes] = {}
     keys: set[str] = set()
-    for version, (key, pages) in zip(
-        data.versions, ordered_map(version_files, data.versions, workers), strict=True
-    ):
+    cache.close()  # workers open their own connection
+    results = ordered_map(version_files, data.versions, workers)
+    for version, (key, pages, fresh) in zip(data.versions, results, strict=True):
         keys.add(key)
+        if fresh:
+            cache.put(key, pages)
         files.update(pages)
         files[f"a/{version.id}/source.txt"] = version.source.raw
     by_id = {v.id: v for v in data.versions}

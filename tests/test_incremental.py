@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 from conftest import Project, make_project
+
+from corpus_site.cache import ResultCache
 
 # Enough articles that reading, comparing and rendering all go to worker processes
 # (workers.MIN_PARALLEL is 64 items).
@@ -74,7 +77,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def cache_entries(project: Project) -> set[str]:
-    return {p.name for p in (project.root / ".corpus-cache" / "results").glob("*/*")}
+    return ResultCache(project.root / ".corpus-cache" / "results.sqlite").keys()
 
 
 @pytest.fixture
@@ -124,7 +127,11 @@ def test_a_damaged_cache_entry_is_computed_again(tmp_path: Path, corpus: Path) -
     project = make_project(tmp_path / "project")
     assert project.build(corpus, "--no-site", "-q") == 0
     before = snapshot(project.docs)
-    for entry in (project.root / ".corpus-cache" / "results").glob("*/*"):
-        entry.write_bytes(b"not a cache entry")
+    database = project.root / ".corpus-cache" / "results.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE results SET value = ?", (b"not a cache entry",))
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert snapshot(project.docs) == before
+    database.write_bytes(b"not a database")
     assert project.build(corpus, "--no-site", "-q") == 0
     assert snapshot(project.docs) == before
