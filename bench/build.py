@@ -38,6 +38,8 @@ TARGETS = {
     "median version page KB": 40.0,
     "largest hub page KB": 500.0,
     "incremental corpus stage s": 2.0,
+    "median version page growth vs 1,000 %": 5.0,
+    "corpus stage versions per second": 1000.0,
 }
 
 
@@ -54,6 +56,12 @@ def run(command: list[str], cwd: Path) -> tuple[float, float, str]:
     if process.returncode not in (0, 1):
         sys.exit(f"failed ({process.returncode}): {' '.join(command)}\n{err[-2000:]}")
     return wall, usage.ru_maxrss / 1024, out
+
+
+def stage_seconds(project: Path, prefix: str) -> dict[str, float]:
+    """The corpus stage's own split of its wall time, from build-report.json."""
+    report = json.loads((project / "build-report.json").read_text())
+    return {f"{prefix}: {stage} s": s for stage, s in report.get("seconds", {}).items()}
 
 
 def make_project(work: Path) -> Path:
@@ -167,6 +175,8 @@ def main() -> None:
 
     wall, peak, _ = run([*build, "--no-site"], project)
     figures["corpus stage s"], figures["corpus stage peak MB"] = wall, peak
+    figures["corpus stage versions per second"] = args.versions / wall
+    figures.update(stage_seconds(project, "  corpus"))
     mkdocs = [
         sys.executable,
         "-c",
@@ -186,6 +196,10 @@ def main() -> None:
     figures["pages per second (mkdocs)"] = pages / figures["mkdocs stage (incl. search index) s"]
     figures.update(page_weights(project / "site"))
 
+    # A rebuild with nothing changed: everything comes from the cache.
+    wall, _, _ = run([*build, "--no-site"], project)
+    figures["unchanged rebuild corpus stage s"] = wall
+
     # Incremental: one file's text changes (accepted), everything is rebuilt the normal way.
     docs_before, site_before = snapshot(project / "docs"), snapshot(project / "site")
     changed = sorted(corpus.glob("*.txt"))[len(list(corpus.glob("*.txt"))) // 2]
@@ -195,6 +209,7 @@ def main() -> None:
         vid = changed.stem.split("_", 1)[1]
         wall, _, _ = run([*build, "--no-site", "--accept-changed", vid], project)
         figures["incremental corpus stage s"] = wall
+        figures.update(stage_seconds(project, "  incremental"))
         wall, _, _ = run(mkdocs, project)
         figures["incremental mkdocs stage s"] = wall
         docs_after, site_after = snapshot(project / "docs"), snapshot(project / "site")
@@ -209,6 +224,13 @@ def main() -> None:
 
     if not args.no_browser:
         figures.update(browser_search(project / "site", ["minister", "the"]))
+
+    smaller = Path("/tmp/corpus-bench-1000/figures.json")
+    if args.versions > 1000 and smaller.is_file():
+        at_1000 = json.loads(smaller.read_text())["median version page KB"]
+        figures["median version page growth vs 1,000 %"] = 100 * (
+            figures["median version page KB"] / at_1000 - 1
+        )
 
     print(f"\n{args.versions} versions ({work}); targets are those for 10,000 versions")
     for name, value in figures.items():

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import ResultCache, cache_key
+from .cache import ResultCache, cache_key, cached_map
 from .cite import format_all
 from .compare import compare_groups
 from .config import Config, Limits
@@ -33,7 +34,7 @@ from .output import (
 )
 from .render import SiteInput, citation_items, ledger_metadata, render_site
 from .sources import drop_duplicate_ids, list_corpus_files, manifest_problems, read_source
-from .workers import Progress, ordered_map
+from .workers import Progress
 
 
 @dataclass(frozen=True)
@@ -62,56 +63,65 @@ class BuildReport:
 
 def read_and_normalize(
     config: Config, progress: Progress | None = None, cache: ResultCache | None = None
-) -> tuple[list[str], list[Version], list[Problem], set[str]]:
+) -> tuple[list[str], list[Version], list[Problem], dict[str, str]]:
     """Stages 1 and 2: the corpus files, their versions, the problems found, and the cache
-    entries used. Files are read in worker processes; a file whose bytes, metadata and
-    settings are those of an earlier build is taken from the cache."""
+    key of each version's reading (by ID). Files are read in worker processes; a file whose
+    bytes, metadata and settings are those of an earlier build is taken from the cache."""
     cache = cache or ResultCache(None)
     files = list_corpus_files(config.corpus_dir)
     problems = manifest_problems(config.manifest, files)
     settings = repr((config.manifest, config.limits, config.boilerplate_patterns))
-
-    def read(item: tuple[int, str]) -> tuple[str | None, _FileResult, bool]:
-        order, rel = item
-        key = _file_key(config.corpus_dir, rel, order, config.limits, settings)
-        result = cache.get(key) if key else None
-        if result is not None:
-            return key, result, False
-        return key, _read_file(config, rel, order), True
-
     items = list(enumerate(files))
-    cache.close()  # workers open their own connection
-    results = ordered_map(read, items, config.workers, chunksize=32)
+    keys = [
+        _file_key(config.corpus_dir, rel, order, config.limits, settings) for order, rel in items
+    ]
+    results, _ = cached_map(
+        cache,
+        lambda item: _read_file(config, item[1], item[0]),
+        items,
+        keys,
+        config.workers,
+        progress,
+        "Reading files",
+        chunksize=32,
+    )
     sources: list[Source] = []
-    normalized: dict[str, Version | Problem] = {}
-    keys: set[str] = set()
-    for key, result, fresh in (
-        progress(results, len(items), "Reading files") if progress else results
-    ):
-        if key:
-            keys.add(key)
-            if fresh:
-                cache.put(key, result)
-        source, outcome, file_problems = result
+    normalized: dict[str, tuple[Version | Problem, str]] = {}
+    for key, (source, outcome, file_problems) in zip(keys, results, strict=True):
         problems.extend(file_problems)
         if source is not None and outcome is not None:
             sources.append(source)
-            normalized[source.path] = outcome
+            normalized[source.path] = (outcome, key or "")
     kept, duplicate_problems = drop_duplicate_ids(sources)
     problems.extend(duplicate_problems)
     versions: list[Version] = []
+    read_keys: dict[str, str] = {}
     for source in kept:
-        outcome = normalized[source.path]
+        outcome, key = normalized[source.path]
         if isinstance(outcome, Version):
             versions.append(outcome)
+            read_keys[outcome.id] = key
         else:
             problems.append(outcome)
-    return files, versions, problems, keys
+    return files, versions, problems, read_keys
 
 
 # One file's reading: its source (None when it cannot be read), its version or the error
 # that kept it from being normalized, and the problems found while reading.
 _FileResult = tuple[Source | None, Version | Problem | None, list[Problem]]
+
+
+def version_digests(versions: Sequence[Version], read_keys: Mapping[str, str]) -> dict[str, str]:
+    """A short stand-in for each version in cache keys: the key of its reading plus what
+    was marked after reading (recurring boilerplate). Cheaper than hashing the version."""
+    return {
+        v.id: cache_key(
+            "version",
+            read_keys.get(v.id) or repr(v),
+            repr(tuple(p.boilerplate for p in v.paragraphs)),
+        )
+        for v in versions
+    }
 
 
 def _read_file(config: Config, rel: str, order: int) -> _FileResult:
@@ -149,7 +159,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     clock = time.perf_counter()
 
     cache = ResultCache(config.cache_dir / "results.sqlite")
-    corpus_files, versions, problems, used = read_and_normalize(config, progress, cache)
+    corpus_files, versions, problems, read_keys = read_and_normalize(config, progress, cache)
     seconds["read and normalize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -161,7 +171,17 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
         versions, config.recurring_min_files, group_of, config.recurring_min_groups
     )
     titles = shown_titles(versions, groups)
-    comparison = compare_groups(versions, groups, titles, config.nearest_siblings, cache, progress)
+    digests = version_digests(versions, read_keys)
+    comparison = compare_groups(
+        versions,
+        groups,
+        titles,
+        config.nearest_siblings,
+        cache,
+        progress,
+        config.workers,
+        digests,
+    )
     seconds["compare"] = time.perf_counter() - clock - seconds["group"]
 
     # Permanence: every URL ever published must still answer, with the same text.
@@ -207,16 +227,20 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
         withdrawn_sources=withdrawn_sources,
         site_url=config.site_url,
         site_name=config.site_name,
+        page_digests={
+            v: cache_key(digest, comparison.keys.get(group_of[v], ""))
+            for v, digest in digests.items()
+        },
     )
     citations = format_all(citation_items(site), read_cache(config.cache_file), config.workers)
     seconds["cite"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    files, rendered = render_site(replace(site, citations=citations), cache, config.workers)
+    files = render_site(replace(site, citations=citations), cache, config.workers)
     seconds["render"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    cache.keep_only(used | comparison.cache_keys | rendered)
+    cache.keep_used()
     written = write_docs(config.docs_dir, files)
     write_ledger(config.ledger_file, reconciled.ledger)
     write_cache(config.cache_file, citations)
@@ -249,5 +273,7 @@ def write_build_report(report: BuildReport, path: Path) -> None:
             for p in report.problems
         ],
         "mkdocs_warnings": list(report.mkdocs_warnings),
+        # Wall seconds of each stage: for the benchmark; the only part that varies by run.
+        "seconds": {stage: round(s, 3) for stage, s in report.seconds.items()},
     }
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

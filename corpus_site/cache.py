@@ -4,9 +4,10 @@ A key is the SHA-256 of everything a result depends on: its inputs (given by the
 as text that changes whenever they do) and the code that computes it (every module and
 template of this package). Change a file, a setting or the program, and the key changes;
 nothing is ever invalidated by hand. Results are pickled and zlib-compressed in one SQLite
-file (thousands of small files are slow to create on some disks). Worker processes only
-read it; the parent process writes what they computed, in one transaction, and at the end
-of a build drops the entries that build did not use, so the cache holds one build's worth.
+file (thousands of small files are slow to create on some disks). Only the parent process
+reads and writes it: worker processes get the items whose results are missing and send
+back what they computed. At the end of a build the entries it did not use are dropped, so
+the cache holds one build's worth.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ import os
 import pickle
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from .workers import Progress, ordered_map
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -43,13 +49,14 @@ def cache_key(*parts: str | bytes) -> str:
 
 
 class ResultCache:
-    """Results by key in one SQLite file; get() from any process, put() from the parent."""
+    """Results by key in one SQLite file, read and written by the parent process only."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path  # None: a cache that keeps nothing
         self._owner = os.getpid()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self.used: set[str] = set()  # every key asked for or stored by this build
 
     def _connect(self) -> sqlite3.Connection | None:
         if self.path is None:
@@ -66,18 +73,31 @@ class ResultCache:
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
-    def get(self, key: str) -> Any | None:
-        """The result stored under key, or None (also for an unreadable entry)."""
+    def get_many(self, keys: Sequence[str | None]) -> dict[str, Any]:
+        """{key: result} of the keys stored (None keys are never stored)."""
         connection = self._connect()
+        wanted = sorted({k for k in keys if k})
+        self.used.update(wanted)
+        found: dict[str, Any] = {}
         if connection is None:
-            return None
-        try:
-            row = connection.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
-            return None if row is None else pickle.loads(zlib.decompress(row[0]))
-        except (sqlite3.DatabaseError, zlib.error, pickle.UnpicklingError, EOFError):
-            return None  # damaged or from an incompatible program: computed again
-        except (AttributeError, TypeError, ValueError):
-            return None
+            return found
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            try:
+                rows = connection.execute(
+                    f"SELECT key, value FROM results WHERE key IN ({marks})", batch
+                ).fetchall()
+            except sqlite3.DatabaseError:
+                return found
+            for key, blob in rows:
+                try:
+                    found[key] = pickle.loads(zlib.decompress(blob))
+                except (zlib.error, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+                    pass  # damaged: computed again
+                except ValueError:
+                    pass
+        return found
 
     def put(self, key: str, value: Any) -> None:
         """Store a result (committed by keep_only, at the end of the build)."""
@@ -85,11 +105,13 @@ class ResultCache:
         connection = self._connect()
         if connection is None:
             return
+        self.used.add(key)
         blob = zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
         connection.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, blob))
 
-    def keep_only(self, keys: Iterable[str]) -> None:
+    def keep_used(self) -> None:
         """Commit; drop every entry this build did not use."""
+        keys = self.used
         connection = self._connect()
         if connection is None:
             return
@@ -122,3 +144,34 @@ def _open(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
     return connection
+
+
+def cached_map(
+    cache: ResultCache,
+    compute: Callable[[T], R],
+    items: Sequence[T],
+    keys: Sequence[str | None],
+    workers: int | None = None,
+    progress: Progress | None = None,
+    what: str = "",
+    chunksize: int = 16,
+) -> tuple[list[R], int]:
+    """compute(item) for every item, in input order, and how many were computed.
+
+    An item whose key is in the cache is not computed: its result is loaded here, in the
+    parent. The others are computed in worker processes and stored. A None key means "do
+    not cache" (e.g. a file that cannot be read: its error is found again next time).
+    """
+    found = cache.get_many(keys)
+    results: list[Any] = [found.get(k) if k else None for k in keys]
+    todo = [i for i, k in enumerate(keys) if not k or k not in found]
+    cache.close()  # the workers open their own connection
+    computed: Iterable[R] = ordered_map(lambda i: compute(items[i]), todo, workers, chunksize)
+    if progress:
+        computed = progress(computed, len(todo), what)
+    for index, value in zip(todo, computed, strict=True):
+        results[index] = value
+        key = keys[index]
+        if key:
+            cache.put(key, value)
+    return results, len(todo)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .cache import ResultCache, cache_key
+from .cache import ResultCache, cache_key, cached_map
 from .diffing import diff_versions, swap
 from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
 from .normalize import ShownTitle
 from .templating import render_fragment
-from .workers import Progress, ordered_map
+from .workers import Progress
 
 _NAMED = re.compile(r"(\d+)_[0-9a-f]{16}\.txt")
 
@@ -34,7 +34,8 @@ class Comparison:
     version_blocks: Mapping[str, str]  # version ID -> HTML of its Versions section
     group_blocks: Mapping[str, str]  # group ID -> HTML of its comparison section
     sibling_records: Mapping[str, Sequence[Mapping[str, Any]]]  # version ID -> siblings
-    cache_keys: frozenset[str] = frozenset()  # the cache entries this comparison used
+    # Group ID -> cache key of its comparison: what its version pages' diffs depend on.
+    keys: Mapping[str, str] = field(default_factory=dict)
 
 
 def label(version: Version) -> str:
@@ -52,45 +53,48 @@ def compare_groups(
     cache: ResultCache | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> Comparison:
     """Diff every version against its nearest siblings and render the comparison blocks.
 
     Groups are independent: they are compared in worker processes, and a group whose
-    members, titles and settings are those of an earlier build is taken from the cache.
+    members (by digest: see build.version_digests), titles and settings are those of an
+    earlier build is taken from the cache.
     """
     cache = cache or ResultCache(None)
     by_id = {v.id: v for v in versions}
+    if digests is None:
+        digests = {v.id: cache_key("version", repr(v)) for v in versions}
     todo = [g for g in groups if len(g.members) > 1]
-
-    def compare_cached(group: Group) -> tuple[str, GroupComparison, bool]:
-        members = [by_id[m] for m in group.members]
-        key = cache_key(
+    keys = [
+        cache_key(
             "compare",
             str(nearest),
             repr(group),
-            *(repr(m) + repr(titles[m.id]) for m in members),
+            *(digests[m] + repr(titles[m]) for m in group.members),
         )
-        result = cache.get(key)
-        if result is not None:
-            return key, result, False
-        return key, compare_group(group, members, titles, nearest), True
-
+        for group in todo
+    ]
+    results, _ = cached_map(
+        cache,
+        lambda group: compare_group(group, [by_id[m] for m in group.members], titles, nearest),
+        todo,
+        keys,
+        workers,
+        progress,
+        "Comparing groups",
+        chunksize=4,
+    )
     version_blocks: dict[str, str] = {}
     group_blocks: dict[str, str] = {}
     records: dict[str, Sequence[Mapping[str, Any]]] = {}
-    keys: set[str] = set()
-    cache.close()  # workers open their own connection
-    results = ordered_map(compare_cached, todo, workers, chunksize=4)
-    if progress:
-        results = progress(results, len(todo), "Comparing groups")
-    for group, (key, result, fresh) in zip(todo, results, strict=True):
-        keys.add(key)
-        if fresh:
-            cache.put(key, result)
+    for group, result in zip(todo, results, strict=True):
         version_blocks.update(result.version_blocks)
         records.update(result.records)
         group_blocks[group.id] = result.group_block
-    return Comparison(version_blocks, group_blocks, records, frozenset(keys))
+    return Comparison(
+        version_blocks, group_blocks, records, dict(zip((g.id for g in todo), keys, strict=True))
+    )
 
 
 @dataclass(frozen=True)

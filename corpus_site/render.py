@@ -11,7 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .cache import ResultCache, cache_key
+from .cache import ResultCache, cache_key, cached_map
 from .cite import Work, bibtex, citation_key, csl_item, formatted, head_fields
 from .config import DEFAULT_SITE_NAME, DEFAULT_SITE_URL
 from .exports import export_files
@@ -29,7 +29,6 @@ from .templating import (
     labelled_metadata,
     shorten,
 )
-from .workers import ordered_map
 
 HOME_FRAGMENT = ".corpus/home.md"
 
@@ -52,52 +51,54 @@ class SiteInput:
     # Formatted citations by cite.citation_key, made ahead (cached, in parallel); a
     # citation missing here is formatted on the spot.
     citations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Version ID -> digest of the version and of its group's comparison (build.py): what
+    # its page depends on besides what the page's cache key names itself.
+    page_digests: Mapping[str, str] = field(default_factory=dict)
 
 
 def render_site(
     data: SiteInput, cache: ResultCache | None = None, workers: int | None = None
-) -> tuple[dict[str, bytes], set[str]]:
-    """Every generated file of docs/, keyed by POSIX path relative to docs/, and the cache
-    entries used. Version pages are rendered in worker processes, or taken from the cache
-    when everything they show is as in an earlier build."""
+) -> dict[str, bytes]:
+    """Every generated file of docs/, keyed by POSIX path relative to docs/. Version pages
+    are rendered in worker processes, or taken from the cache when everything they show is
+    as in an earlier build."""
     cache = cache or ResultCache(None)
     group_of = {m: g for g in data.groups for m in g.members}
     problems_of: dict[str, list[Problem]] = {}
     for problem in data.problems:
         problems_of.setdefault(problem.file, []).append(problem)
 
-    def version_files(version: Version) -> tuple[str, dict[str, bytes], bool]:
+    def page_key(version: Version) -> str:
+        group = group_of[version.id]
+        work = citation(version, group, data)
+        digest = data.page_digests.get(version.id) or repr(
+            (version, data.sibling_records.get(version.id), data.versions_blocks.get(version.id))
+        )
+        return cache_key(
+            "version page",
+            digest,
+            repr((group, data.titles[version.id], work)),
+            repr(problems_of.get(version.source.path, [])),
+            repr(data.reconciled.ledger.versions[version.id]),
+            repr(data.citations.get(citation_key(csl_item(work)))),
+        )
+
+    def version_files(version: Version) -> dict[str, bytes]:
         group = group_of[version.id]
         work = citation(version, group, data)
         problems = problems_of.get(version.source.path, [])
-        key = cache_key(
-            "version page",
-            repr((version, group, data.titles[version.id], work, problems)),
-            repr(data.reconciled.ledger.versions[version.id]),
-            repr(data.citations.get(citation_key(csl_item(work)))),
-            repr(data.sibling_records.get(version.id)),
-            data.versions_blocks.get(version.id, ""),
-        )
-        pages = cache.get(key)
-        if pages is not None:
-            return key, pages, False
         base = f"a/{version.id}/"
-        pages = {
+        return {
             base + "index.md": render_version(version, group, work, data).encode(),
             base + "version.json": dump_json(version_record(version, group, problems, data)),
             base + "cite.json": dump_json([csl_item(work)]),
         }
-        return key, pages, True
 
+    keys = [page_key(v) for v in data.versions]
+    pages, _ = cached_map(cache, version_files, data.versions, keys, workers)
     files: dict[str, bytes] = {}
-    keys: set[str] = set()
-    cache.close()  # workers open their own connection
-    results = ordered_map(version_files, data.versions, workers)
-    for version, (key, pages, fresh) in zip(data.versions, results, strict=True):
-        keys.add(key)
-        if fresh:
-            cache.put(key, pages)
-        files.update(pages)
+    for version, version_pages in zip(data.versions, pages, strict=True):
+        files.update(version_pages)
         files[f"a/{version.id}/source.txt"] = version.source.raw
     by_id = {v.id: v for v in data.versions}
     for group in data.groups:
@@ -114,7 +115,7 @@ def render_site(
     files.update(
         permanence_files(data.reconciled, data.withdrawn_sources, data.site_url, data.site_name)
     )
-    return files, keys
+    return files
 
 
 def citation_items(data: SiteInput) -> list[dict[str, Any]]:

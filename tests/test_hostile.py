@@ -240,7 +240,7 @@ def render_one(version):
         {version.id: ledger_metadata(version)},
         "2026-01-01",
     )
-    files, _ = render_site(
+    files = render_site(
         SiteInput(
             [version],
             groups,
