@@ -232,11 +232,13 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
             for v, digest in digests.items()
         },
     )
-    citations = format_all(citation_items(site), read_cache(config.cache_file), config.workers)
+    citations = format_all(
+        citation_items(site), read_cache(config.cache_file), config.workers, progress
+    )
     seconds["cite"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    files = render_site(replace(site, citations=citations), cache, config.workers)
+    files = render_site(replace(site, citations=citations), cache, config.workers, progress)
     seconds["render"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

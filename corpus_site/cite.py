@@ -13,11 +13,11 @@ import hashlib
 import json
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .workers import ordered_map
+from .workers import Progress, ordered_map
 
 # Styles checked by eye against their manuals. chicago-notes-bibliography-16th-edition:
 # the 17th-edition and author-date styles use initialize="false", which citeproc-py
@@ -102,6 +102,7 @@ def format_all(
     items: Sequence[Mapping[str, Any]],
     cache: Mapping[str, Mapping[str, str]],
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, dict[str, str]]:
     """{citation_key: formatted} for every item: from the cache where it is known, the rest
     with citeproc-py (about 7 ms each), in `workers` processes when there are many."""
@@ -113,7 +114,9 @@ def format_all(
             out[key] = dict(cache[key])
         else:
             todo[key] = item
-    done = ordered_map(formatted, list(todo.values()), workers, chunksize=32)
+    done: Iterable[dict[str, str]] = ordered_map(formatted, list(todo.values()), workers, 32)
+    if progress:
+        done = progress(done, len(todo), "Formatting citations")
     out.update(zip(todo, done, strict=True))
     return out
 

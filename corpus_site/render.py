@@ -29,6 +29,7 @@ from .templating import (
     labelled_metadata,
     shorten,
 )
+from .workers import Progress
 
 HOME_FRAGMENT = ".corpus/home.md"
 
@@ -57,7 +58,10 @@ class SiteInput:
 
 
 def render_site(
-    data: SiteInput, cache: ResultCache | None = None, workers: int | None = None
+    data: SiteInput,
+    cache: ResultCache | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, bytes]:
     """Every generated file of docs/, keyed by POSIX path relative to docs/. Version pages
     are rendered in worker processes, or taken from the cache when everything they show is
@@ -95,7 +99,9 @@ def render_site(
         }
 
     keys = [page_key(v) for v in data.versions]
-    pages, _ = cached_map(cache, version_files, data.versions, keys, workers)
+    pages, _ = cached_map(
+        cache, version_files, data.versions, keys, workers, progress, "Rendering pages"
+    )
     files: dict[str, bytes] = {}
     for version, version_pages in zip(data.versions, pages, strict=True):
         files.update(version_pages)
