@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,115 @@ def default_site(tmp_path_factory: pytest.TempPathFactory) -> Project:
     code = built.build(DEFAULT_CORPUS, "-q")
     assert code == 0
     return built
+
+
+# Made-up articles for tests at scale: words that appear in no fixture corpus, so a
+# fixture's own search words still find only the fixture's versions.
+SYNTHETIC_WORDS = [
+    "the",
+    "the",
+    "the",
+    "of",
+    "of",
+    "and",
+    "and",
+    "to",
+    "in",
+    "a",
+    "minister",
+    "council",
+    "river",
+    "harbour",
+    "election",
+    "budget",
+    "court",
+    "rail",
+    "strike",
+    "school",
+    "hospital",
+    "mayor",
+    "farmers",
+    "storm",
+    "bridge",
+    "museum",
+    "airport",
+    "police",
+    "union",
+    "market",
+    "festival",
+    "drought",
+    "vaccine",
+    "treaty",
+    "border",
+    "tariff",
+    "senate",
+    "coalition",
+    "refinery",
+    "pipeline",
+    "reservoir",
+    "orchestra",
+    "said",
+    "would",
+    "could",
+    "after",
+    "before",
+    "during",
+    "against",
+    "between",
+    "report",
+    "officials",
+    "residents",
+    "plans",
+    "funding",
+    "vote",
+    "inquiry",
+    "evidence",
+    "witnesses",
+    "contract",
+    "workers",
+    "prices",
+    "shares",
+    "profits",
+    "losses",
+    "season",
+    "league",
+    "final",
+    "coach",
+    "players",
+    "fans",
+    "stadium",
+]
+SYNTHETIC_OUTLETS = ("Daily Ledger", "Evening Courier", "Northern Post", "Harbour Times")
+
+
+def write_synthetic_corpus(folder: Path, articles: int, seed: int = 7) -> list[str]:
+    """Write `articles` made-up articles, three versions each (the second drops a
+    paragraph and corrects a word, the third adds a paragraph and curly quotes), with
+    outlet and date sidecars, into folder; return the version IDs."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def sentence() -> str:
+        words = [rng.choice(SYNTHETIC_WORDS) for _ in range(rng.randint(12, 22))]
+        return " ".join(words).capitalize() + "."
+
+    ids: list[str] = []
+    for n in range(articles):
+        title = f"{sentence()[:-1].title()[:60]}"
+        paragraphs = [" ".join(sentence() for _ in range(2)) for _ in range(rng.randint(5, 8))]
+        dropped = [*paragraphs[:2], *paragraphs[3:]]
+        dropped[-1] = dropped[-1].replace(" the ", " a ", 1)
+        added = [*paragraphs, f'"{sentence()}" {sentence()}'.replace('"', "\u201c", 1)]
+        added[-1] = added[-1].replace('"', "\u201d", 1)
+        outlet = SYNTHETIC_OUTLETS[n % len(SYNTHETIC_OUTLETS)]
+        for edition, body in enumerate((paragraphs, dropped, added)):
+            vid = f"{rng.getrandbits(64):016x}"
+            ids.append(vid)
+            stem = f"{3 * n + edition:05d}_{vid}"
+            (folder / f"{stem}.txt").write_text(title + "\n\n" + "\n\n".join(body) + "\n")
+            day = f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T{8 + 4 * edition:02d}:00:00"
+            (folder / f"{stem}.yml").write_text(f"outlet: {outlet}\npublished: {day}\n")
+    return ids
 
 
 @pytest.fixture
