@@ -5,9 +5,12 @@ what a reader's browser downloads to search, and an incremental rebuild.
                           [--work /tmp/corpus-bench] [--no-browser]
 
 Makes (or reuses) a synthetic corpus of N versions with bench/make_corpus.py, copies the
-project's hand-written pages into a work folder, and runs every stage in its own process,
-so that each peak memory figure is that stage's alone (os.wait4 reports the child's own
-resource use). Prints figures and their ratios to the targets; asserts nothing.
+project's hand-written pages into a work folder, and runs every stage (corpus, MkDocs,
+search index) in its own process, so that each peak memory figure is that stage's alone
+(os.wait4 reports the child's resource use, Pagefind's binary included). The search
+figures come from Debian's Chromium against the site served on 127.0.0.1 the way a static
+host serves it (gzip for text). Prints figures and their ratios to the targets; asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' own helpers: how a project folder is made, how Chromium is started, how a
@@ -28,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import conftest as _tests  # noqa: E402
 from browser.conftest import CHROMIUM_ARGS  # noqa: E402
-from browser.helpers import search  # noqa: E402
+from browser.helpers import search, search_total  # noqa: E402
 
 # Targets of the scale issue, at 10,000 versions.
 TARGETS = {
@@ -40,6 +44,10 @@ TARGETS = {
     "incremental corpus stage s": 2.0,
     "median version page growth vs 1,000 %": 5.0,
     "corpus stage versions per second": 1000.0,
+    "search 'minister' KB on the wire": 300.0,
+    "search 'the' KB on the wire": 1000.0,
+    "search 'minister' s": 1.0,
+    "search 'the' s": 1.0,
 }
 
 
@@ -87,32 +95,65 @@ def page_weights(site: Path) -> dict[str, float]:
         for p in (site / base).rglob("index.html")
     ]
     total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
-    index = site / "search" / "search_index.json"
+    bundle = sum(p.stat().st_size for p in (site / "pagefind").rglob("*") if p.is_file())
     return {
         "median version page KB": statistics.median(versions) / 1000,
         "largest version page KB": max(versions) / 1000,
         "largest hub page KB": max(hubs) / 1000 if hubs else 0.0,
         "site MB": total / 1e6,
-        "search index MB": index.stat().st_size / 1e6 if index.is_file() else 0.0,
+        "search index (all of pagefind/) MB": bundle / 1e6,
     }
 
 
-def browser_search(site: Path, queries: list[str]) -> dict[str, float]:
-    """Bytes downloaded and seconds from opening the home page to the first results."""
+# What a static host compresses (GitHub Pages, Netlify, nginx with gzip on); Pagefind's
+# index chunks and its WebAssembly are gzip-compressed already and are sent as they are.
+COMPRESSED_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+
+def serve(site: Path) -> tuple[Any, str]:
+    """Serve a built site on 127.0.0.1 as a static host does (gzip for text); (server, URL)."""
     import functools
+    import gzip
     import http.server
+    import io
     import threading
 
-    from playwright.sync_api import sync_playwright
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
+    class Host(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
-    handler = functools.partial(Quiet, directory=str(site))
+        def send_head(self) -> Any:
+            path = self.translate_path(self.path)
+            if os.path.isdir(path) and self.path.split("?")[0].endswith("/"):
+                path = os.path.join(path, "index.html")
+            kind = self.guess_type(path)
+            gzip_ok = "gzip" in self.headers.get("Accept-Encoding", "")
+            if not (gzip_ok and os.path.isfile(path) and kind.startswith(COMPRESSED_TYPES)):
+                return super().send_head()
+            with open(path, "rb") as raw:
+                body = gzip.compress(raw.read(), 6)
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
+
+    handler = functools.partial(Host, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def browser_search(site: Path, queries: list[str]) -> dict[str, float]:
+    """Bytes downloaded and seconds from opening the home page to the first results.
+
+    Counts every response of a cold browser (a new context per query): the bytes on the
+    wire (gzip where the host compresses) and the bytes once decoded.
+    """
+    from playwright.sync_api import sync_playwright
+
+    server, url = serve(site)
     figures: dict[str, float] = {}
     try:
         with sync_playwright() as p:
@@ -120,17 +161,23 @@ def browser_search(site: Path, queries: list[str]) -> dict[str, float]:
             for query in queries:
                 context = browser.new_context()  # a cold cache for every query
                 page = context.new_page()
-                received: list[int] = []
-
-                def count(response: object, into: list[int] = received) -> None:
-                    into.append(len(response.body() or b""))  # type: ignore[attr-defined]
-
-                page.on("response", count)
+                finished: list[Any] = []
+                page.on("requestfinished", lambda request: finished.append(request))
                 start = time.perf_counter()
                 page.goto(url)
-                search(page, query)
+                results = search(page, query)
                 figures[f"search {query!r} s"] = time.perf_counter() - start
-                figures[f"search {query!r} KB"] = sum(received) / 1000
+                page.wait_for_timeout(200)  # let the last responses be counted
+                wire = decoded = 0
+                for request in finished:
+                    wire += request.sizes()["responseBodySize"]
+                    response = request.response()
+                    decoded += len(response.body()) if response else 0
+                figures[f"search {query!r} KB on the wire"] = wire / 1000
+                figures[f"search {query!r} KB decoded"] = decoded / 1000
+                figures[f"search {query!r} requests"] = len(finished)
+                figures[f"search {query!r} matches"] = search_total(page)
+                figures[f"search {query!r} results shown"] = len(results)
                 context.close()
             browser.close()
     finally:
@@ -145,7 +192,17 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared/data/bbc/bbc")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--no-browser", action="store_true", help="skip the search download test")
+    parser.add_argument(
+        "--browser-only",
+        action="store_true",
+        help="only the search download test, on the site the last run built",
+    )
     args = parser.parse_args()
+    if args.browser_only:
+        site = (args.work or Path(f"/tmp/corpus-bench-{args.versions}")) / "project" / "site"
+        for name, value in browser_search(site, ["minister", "the"]).items():
+            print(f"  {name:42} {value:12.2f}")
+        return
     work = args.work or Path(f"/tmp/corpus-bench-{args.versions}")
     corpus = work / "corpus"
     if not (corpus / "truth.csv").is_file():
@@ -177,23 +234,34 @@ def main() -> None:
     figures["corpus stage s"], figures["corpus stage peak MB"] = wall, peak
     figures["corpus stage versions per second"] = args.versions / wall
     figures.update(stage_seconds(project, "  corpus"))
+    # The MkDocs stage and the search-index stage, each in its own process (its own peak).
     mkdocs = [
         sys.executable,
         "-c",
-        "import sys; from pathlib import Path; from corpus_site.output import build_site;"
-        "build_site(Path('mkdocs.yml'), Path('docs'), Path('site'))",
+        "from pathlib import Path; from corpus_site.output import build_site;"
+        "build_site(Path('mkdocs.yml'), Path('docs'), Path('site'), search=False)",
+    ]
+    index = [
+        sys.executable,
+        "-c",
+        "from pathlib import Path; from corpus_site.search import index_site;"
+        "index_site(Path('site'))",
     ]
     wall, peak, _ = run(mkdocs, project)
-    figures["mkdocs stage (incl. search index) s"], figures["mkdocs stage peak MB"] = wall, peak
+    figures["mkdocs stage s"], figures["mkdocs stage peak MB"] = wall, peak
+    wall, peak, _ = run(index, project)
+    figures["search index stage s"], figures["search index stage peak MB"] = wall, peak
     figures["full build s"] = (
-        figures["corpus stage s"] + figures["mkdocs stage (incl. search index) s"]
+        figures["corpus stage s"] + figures["mkdocs stage s"] + figures["search index stage s"]
     )
     figures["peak memory MB"] = max(
-        figures["corpus stage peak MB"], figures["mkdocs stage peak MB"]
+        figures["corpus stage peak MB"],
+        figures["mkdocs stage peak MB"],
+        figures["search index stage peak MB"],
     )
     pages = sum(1 for _ in (project / "site").rglob("index.html"))
     figures["pages"] = pages
-    figures["pages per second (mkdocs)"] = pages / figures["mkdocs stage (incl. search index) s"]
+    figures["pages per second (mkdocs)"] = pages / figures["mkdocs stage s"]
     figures.update(page_weights(project / "site"))
 
     # A rebuild with nothing changed: everything comes from the cache.
@@ -212,6 +280,8 @@ def main() -> None:
         figures.update(stage_seconds(project, "  incremental"))
         wall, _, _ = run(mkdocs, project)
         figures["incremental mkdocs stage s"] = wall
+        wall, _, _ = run(index, project)
+        figures["incremental search index stage s"] = wall
         docs_after, site_after = snapshot(project / "docs"), snapshot(project / "site")
         figures["incremental docs files rewritten"] = sum(
             1 for k, v in docs_after.items() if docs_before.get(k) != v

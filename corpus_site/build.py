@@ -249,15 +249,13 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
     seconds["write docs"] = time.perf_counter() - clock
 
     site_dir = None
-    mkdocs_warnings: list[str] = []
+    mkdocs_warnings: tuple[str, ...] = ()
     if config.build_site:
-        clock = time.perf_counter()
-        mkdocs_warnings = build_site(config.mkdocs_file, config.docs_dir, config.site_dir)
+        built = build_site(config.mkdocs_file, config.docs_dir, config.site_dir)
         site_dir = config.site_dir
-        seconds["mkdocs build"] = time.perf_counter() - clock
-    final = replace(
-        report, written=written, site_dir=site_dir, mkdocs_warnings=tuple(mkdocs_warnings)
-    )
+        mkdocs_warnings = built.warnings
+        seconds.update(built.seconds)
+    final = replace(report, written=written, site_dir=site_dir, mkdocs_warnings=mkdocs_warnings)
     write_build_report(final, config.site_dir.parent / "build-report.json")
     return final
 

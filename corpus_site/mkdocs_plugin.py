@@ -5,6 +5,13 @@ that skips the Markdown parser.
   `<!-- corpus:include home -->`; the plugin replaces it with the fragment the corpus build
   wrote to `<docs_dir>/.corpus/home.md` (MkDocs does not publish dot-folders). Without a
   corpus build the marker becomes a note saying how to run one.
+- Search is Pagefind's (corpus_site/search.py indexes the built site), shown in Material's
+  search box by overrides/assets/javascripts/corpus-search.js. Every page is kept out of
+  Material's own lunr index (`search: exclude`), whose one file every reader would download
+  (53 MB at 10,000 pages); the `search` plugin stays for the search box and the highlighter
+  of found words. Generated pages mark what Pagefind indexes (`data-pagefind-body`: title,
+  ID, article text); hand-written pages are indexed whole, without the corpus listings
+  they include.
 - Generated pages wrap their large HTML blocks (escaped by corpus_site/templating.py) in
   `<!-- corpus:raw -->` ... `<!-- /corpus:raw -->`. The plugin takes them out before
   Python-Markdown runs and puts them back into its output: re-parsing finished HTML was
@@ -14,6 +21,7 @@ that skips the Markdown parser.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -23,6 +31,8 @@ from mkdocs.plugins import BasePlugin
 _MARKER = re.compile(r"^<!--\s*corpus:include\s+([a-z0-9-]+)\s*-->\s*$", re.MULTILINE)
 _RAW = re.compile(r"^<!-- corpus:raw -->\n(.*?)\n<!-- /corpus:raw -->$", re.MULTILINE | re.DOTALL)
 _SLOT = re.compile(r"<!-- corpus:slot (\d+) -->")
+# The list of generated files that corpus_site/output.py keeps in docs/.
+GENERATED_LISTING = ".corpus/generated.json"
 
 
 class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
@@ -31,6 +41,15 @@ class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
         self._stash: dict[str, list[str]] = {}
+        self._generated: frozenset[str] = frozenset()
+
+    def on_pre_build(self, config: Any) -> None:
+        """Learn which pages the corpus build generated (the others are hand-written)."""
+        listing = Path(config["docs_dir"]) / GENERATED_LISTING
+        try:
+            self._generated = frozenset(json.loads(listing.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            self._generated = frozenset()
 
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
         """Expand the markers of one page."""
@@ -43,8 +62,15 @@ class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
                     '!!! warning "No corpus listing yet"\n'
                     "    Run `python build_corpus.py` to generate the corpus pages.\n"
                 )
-            return path.read_text(encoding="utf-8")
+            # A listing of the corpus is not the page's own text: search finds the versions.
+            return (
+                '<div class="corpus-listing" data-pagefind-ignore markdown>\n\n'
+                + path.read_text(encoding="utf-8")
+                + "\n\n</div>\n"
+            )
 
+        # Pagefind searches the site; Material's one-file index would be downloaded whole.
+        page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
         markdown = _MARKER.sub(expand, markdown)
         stash: list[str] = []
 
@@ -59,6 +85,9 @@ class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
 
     def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
         """Put the generated HTML blocks back where Markdown left their slots."""
+        if page.file.src_uri not in self._generated:
+            # Hand-written pages are searched whole (generated ones mark their parts).
+            html = f"<div data-pagefind-body>\n{html}\n</div>"
         stash = self._stash.pop(page.file.src_uri, None)
         if not stash:
             return html

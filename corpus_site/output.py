@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from .errors import BuildError, LedgerError
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
 from .ledger import to_json as ledger_to_json
+from .search import SearchReport, index_site
 from .templating import dump_json
 
 # The list of files the previous build generated, so that stale ones can be removed
@@ -119,8 +121,20 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def build_site(mkdocs_file: Path, docs_dir: Path, site_dir: Path) -> list[str]:
-    """Run the real MkDocs build into a temporary folder, then swap it in; return its warnings."""
+@dataclass(frozen=True)
+class SiteReport:
+    """What building the site did: MkDocs' warnings, the search index, each part's time."""
+
+    warnings: tuple[str, ...]
+    search: SearchReport | None
+    seconds: dict[str, float]
+
+
+def build_site(
+    mkdocs_file: Path, docs_dir: Path, site_dir: Path, search: bool = True
+) -> SiteReport:
+    """Run the real MkDocs build into a temporary folder, index it for search (unless
+    `search` is False), then swap it in place of the old site."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -132,13 +146,21 @@ def build_site(mkdocs_file: Path, docs_dir: Path, site_dir: Path) -> list[str]:
     collector = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collector)
+    seconds: dict[str, float] = {}
+    searched = None
     try:
+        clock = time.perf_counter()
         config = load_config(
             config_file=str(mkdocs_file),
             docs_dir=str(docs_dir.resolve()),
             site_dir=str(staging),
         )
         build(config)
+        seconds["mkdocs build"] = time.perf_counter() - clock
+        if search:
+            clock = time.perf_counter()
+            searched = index_site(staging)
+            seconds["search index"] = time.perf_counter() - clock
     except (MkDocsException, OSError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"MkDocs build failed: {exc}") from exc
@@ -148,7 +170,7 @@ def build_site(mkdocs_file: Path, docs_dir: Path, site_dir: Path) -> list[str]:
     finally:
         logger.removeHandler(collector)
     _swap(staging, site_dir)
-    return collector.messages
+    return SiteReport(tuple(collector.messages), searched, seconds)
 
 
 def _swap(staging: Path, site_dir: Path) -> None:

@@ -292,11 +292,11 @@ def _row(version: Version, title: ShownTitle) -> dict[str, Any]:
 
 
 def metadata_rows(version: Version, group: Group, title: ShownTitle) -> list[tuple[str, str, str]]:
-    """(label, value, kind) rows of the metadata table; kind is "text", "code" or "link"."""
+    """(label, value, kind) rows of the metadata table; kind: "text", "code", "link", "id"."""
     source = version.source
     meta = source.metadata
     rows: list[tuple[str, str, str]] = [
-        ("ID", version.id, "code"),
+        ("ID", version.id, "id"),
         ("Source file", source.path, "code"),
         ("Title", _title_origin_text(title), "text"),
     ]

@@ -76,17 +76,6 @@ def test_home_page_lists_both_versions(default_site: Project) -> None:
     assert "2 versions in 1 group" in text
 
 
-def test_search_index_has_the_text_and_ids_but_not_the_diffs(default_site: Project) -> None:
-    index = json.loads((default_site.site / "search" / "search_index.json").read_text())
-    docs = index["docs"]
-    izvarino = {d["location"].split("#")[0] for d in docs if "Izvarino" in d["text"]}
-    assert izvarino == {f"a/{A}/", f"a/{B}/"}
-    assert any(B in d["text"] for d in docs if d["location"].startswith(f"a/{B}/"))
-    # The paragraph only 000 has is found on 000's page only: diffs are not indexed.
-    official = {d["location"].split("#")[0] for d in docs if "A Kiev official" in d["text"]}
-    assert official == {f"a/{A}/"}
-
-
 def test_article_pages_are_not_in_the_sidebar(default_site: Project) -> None:
     page = (default_site.site / "a" / A / "index.html").read_text()
     nav = page[page.index('<nav class="md-nav md-nav--primary"') :]

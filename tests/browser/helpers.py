@@ -36,25 +36,24 @@ class SearchResult:
         link.click()
 
 
-# Material's results are final when the meta line counts them and the links carry the
-# whole query (each link ends in ?h=<query>, which highlights it on the page opened).
+# The results on screen answer the final query when the count line names it (data-query,
+# set by overrides/assets/javascripts/corpus-search-count.js from the search worker's
+# message) and Material has drawn the first of them (it draws 10, then more on scrolling).
 _RESULTS_READY = """(query) => {
   const meta = document.querySelector(".md-search-result__meta");
-  if (!meta) return false;
-  const items = document.querySelectorAll(".md-search-result__item");
-  if (/^No matching/i.test(meta.textContent.trim())) return items.length === 0;
-  if (!/\\d+ matching document/i.test(meta.textContent)) return false;
-  return [...document.querySelectorAll(".md-search-result__list a")].some(
-    (a) => decodeURIComponent(a.href).toLowerCase().includes("h=" + query)
-  );
+  if (!meta || meta.dataset.query !== query) return false;
+  const shown = Number(meta.dataset.shown);
+  const items = document.querySelectorAll(".md-search-result__item").length;
+  if (shown === 0) return items === 0 && /^No matching/i.test(meta.textContent.trim());
+  return items === Math.min(shown, 10) && /\\d+ matching document/i.test(meta.textContent);
 }"""
 
 
 def search(page: Page, query: str) -> list[SearchResult]:
     """Type `query` into the site's search box as a reader does; the results, best first.
 
-    The one place that knows the search interface (Material's built-in lunr search): a
-    switch to Pagefind changes this function, not the journeys.
+    The one place that knows the search interface: Material's search box and result list,
+    answered from Pagefind's index by overrides/assets/javascripts/corpus-search.js.
     """
     button = page.locator('label.md-header__button[for="__search"]')
     if button.is_visible():
@@ -65,7 +64,7 @@ def search(page: Page, query: str) -> list[SearchResult]:
     box.fill("")
     # Key by key: Material searches on key events, not on a value set by script.
     box.press_sequentially(query)
-    page.wait_for_function(_RESULTS_READY, arg=query.lower())
+    page.wait_for_function(_RESULTS_READY, arg=query.strip())
     items = page.locator(".md-search-result__item")
     results = []
     for n in range(items.count()):
@@ -73,6 +72,11 @@ def search(page: Page, query: str) -> list[SearchResult]:
         href = links.first.get_attribute("href") or ""
         results.append(SearchResult(urlsplit(href).path, links))
     return results
+
+
+def search_total(page: Page) -> int:
+    """How many documents the last search matched in all (the list shows the best 20)."""
+    return int(page.locator(".md-search-result__meta").get_attribute("data-total") or 0)
 
 
 def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:

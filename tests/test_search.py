@@ -1,0 +1,109 @@
+"""The search index of the built site: Pagefind's, read back from its own files.
+
+Pagefind keeps, for every page it indexed, a fragment file: the page's URL, the text it
+indexed, its metadata and the anchors in it (gzipped JSON). Reading the fragments tells
+exactly what a query can find on which page. The browser tests search through the real
+search box; these tests pin down what is and is not in the index.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import Project
+
+from corpus_site.errors import BuildError
+from corpus_site.search import index_site
+
+A, B = "a9b2f913ca9d78f5", "4d15c612d949296d"
+OVERRIDES = Path(__file__).resolve().parent.parent / "overrides"
+
+
+def fragments(site: Path) -> dict[str, dict]:
+    """{page URL: what Pagefind indexed of it} for every indexed page."""
+    found = {}
+    for path in sorted((site / "pagefind" / "fragment").glob("*.pf_fragment")):
+        data = gzip.decompress(path.read_bytes()).decode("utf-8")
+        record = json.loads(data.removeprefix("pagefind_dcd"))
+        found[record["url"]] = record
+    return found
+
+
+def test_version_pages_are_indexed_by_title_id_and_text_only(default_site: Project) -> None:
+    pages = fragments(default_site.site)
+    # Version pages and hand-written pages; not the group page, hubs or redirects.
+    assert set(pages) == {"/", "/about/", f"/a/{A}/", f"/a/{B}/"}
+    for vid in (A, B):
+        page = pages[f"/a/{vid}/"]
+        assert page["meta"] == {"title": "Kiev soldiers desert to Russia", "version": vid}
+        assert vid in page["content"].split()
+        assert "Izvarino" in page["content"]
+        # Paragraph anchors: a result links to the paragraph that holds the hit.
+        assert any(a["id"] == "p1" and a["element"] == "p" for a in page["anchors"])
+        # Not indexed: the citation block, the diffs, the metadata labels, the ¶ links.
+        for absent in ("Cite this version", "BibTeX", "Show the differences", "SHA-256", "¶"):
+            assert absent not in page["content"], (vid, absent)
+    # Each version's ID only on its own page; the paragraph only 000 has only on 000.
+    assert B not in pages[f"/a/{A}/"]["content"] and A not in pages[f"/a/{B}/"]["content"]
+    assert "A Kiev official" in pages[f"/a/{A}/"]["content"]
+    assert "A Kiev official" not in pages[f"/a/{B}/"]["content"]
+    # Boilerplate is set apart on the page and left out of search.
+    assert "Read more" not in pages[f"/a/{A}/"]["content"]
+
+
+def test_hand_written_pages_are_indexed_without_the_corpus_listing(
+    default_site: Project,
+) -> None:
+    home = fragments(default_site.site)["/"]
+    assert "publishes a corpus of news articles" in home["content"]
+    # The listing of versions the home page includes is not the home page's own text.
+    assert "Kiev soldiers" not in home["content"]
+    assert "matching" not in fragments(default_site.site)["/about/"]["content"]
+
+
+def test_materials_own_index_ships_no_documents(default_site: Project) -> None:
+    """Material's one-file index is what every reader would download: it stays empty."""
+    index = json.loads((default_site.site / "search" / "search_index.json").read_text())
+    assert index["docs"] == []
+    # Its config is what Material's highlighter of found words reads on the page opened.
+    assert index["config"]["separator"]
+
+
+def test_the_search_box_talks_to_the_pagefind_worker(default_site: Project) -> None:
+    page = (default_site.site / "a" / A / "index.html").read_text()
+    config = json.loads(re.search(r'<script id="__config"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert config["search"] == "../../assets/javascripts/corpus-search.js"
+    assert (default_site.site / "assets" / "javascripts" / "corpus-search.js").is_file()
+    assert "assets/javascripts/corpus-search-count.js" in page
+    assert (default_site.site / "pagefind" / "pagefind.js").is_file()
+
+
+def test_config_block_is_materials_but_for_the_worker() -> None:
+    """overrides/main.html copies Material's config block; on an upgrade of Material that
+    changes the block, this fails until the copy is made again."""
+    import material
+
+    base = (Path(material.__file__).parent / "templates" / "base.html").read_text()
+    ours = (OVERRIDES / "main.html").read_text()
+
+    def block(text: str) -> list[str]:
+        body = text[text.index("{% block config %}") :]
+        body = body[: body.index("{% endblock %}")]
+        return [line.strip() for line in body.splitlines() if line.strip()]
+
+    theirs, mine = block(base), block(ours)
+    assert len(theirs) == len(mine)
+    differ = [(t, m) for t, m in zip(theirs, mine, strict=True) if t != m]
+    assert len(differ) == 1, differ
+    assert differ[0][0].startswith('"search": "assets/javascripts/workers/search.')
+    assert differ[0][1] == '"search": "assets/javascripts/corpus-search.js" | url,'
+
+
+def test_a_site_that_cannot_be_indexed_is_an_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "no-site-here"
+    with pytest.raises(BuildError, match="no-site-here"):
+        index_site(missing)
