@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .workers import Progress, ordered_map
+from .workers import Progress, forks, ordered_map
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -68,7 +68,7 @@ class ResultCache:
             except sqlite3.DatabaseError:
                 if os.getpid() != self._owner:
                     return None
-                self.path.unlink(missing_ok=True)  # not a cache we can read: start again
+                _remove(self.path)  # not a cache we can read: start again
                 connection = _open(self.path)
             self._connection, self._pid = connection, os.getpid()
         return self._connection
@@ -92,22 +92,41 @@ class ResultCache:
                 return found
             for key, blob in rows:
                 try:
-                    found[key] = pickle.loads(zlib.decompress(blob))
+                    found[key] = decode(blob)
                 except (zlib.error, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
                     pass  # damaged: computed again
-                except ValueError:
+                except (ValueError, IndexError, KeyError, ImportError):
                     pass
         return found
 
-    def put(self, key: str, value: Any) -> None:
-        """Store a result (committed by keep_only, at the end of the build)."""
+    def put(self, key: str, value: Any, compress: bool = True) -> None:
+        """Store a result (committed by keep_used, at the end of the build)."""
+        if self.path is not None:
+            self.put_blob(key, encode(value, compress))
+
+    def put_blob(self, key: str, blob: bytes) -> None:
+        """Store a result already encoded (by encode(), in a worker process)."""
         assert os.getpid() == self._owner, "only the parent process writes the cache"
         connection = self._connect()
         if connection is None:
             return
         self.used.add(key)
-        blob = zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
-        connection.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, blob))
+        try:
+            connection.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, blob))
+        except sqlite3.DatabaseError:
+            # Damaged past what opening it shows (a file overwritten beside its write-ahead
+            # log): start a new cache, which this build fills.
+            self._connection = None
+            connection.close()
+            _remove(self.path)
+            fresh = self._connect()
+            if fresh is not None:
+                fresh.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, blob))
+
+    def keep(self, keys: Iterable[str]) -> None:
+        """Keep these entries past keep_used although this build did not load them (results
+        of unchanged pages, which were not needed)."""
+        self.used.update(keys)
 
     def keep_used(self) -> None:
         """Commit; drop every entry this build did not use."""
@@ -139,6 +158,30 @@ class ResultCache:
         return {k for (k,) in connection.execute("SELECT key FROM results")}
 
 
+def encode(value: Any, compress: bool = True) -> bytes:
+    """A result as stored: pickled, and zlib-compressed unless compress is False (results
+    read back on every build, such as the read versions, load 3x faster uncompressed)."""
+    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    return b"z" + zlib.compress(data, 1) if compress else b"p" + data
+
+
+def decode(blob: bytes) -> Any:
+    """The result that encode() stored."""
+    kind, data = blob[:1], memoryview(blob)[1:]
+    if kind == b"z":
+        return pickle.loads(zlib.decompress(data))
+    if kind == b"p":
+        return pickle.loads(data)
+    raise ValueError("not a cache entry")
+
+
+def _remove(path: Path | None) -> None:
+    """Delete a cache file with its write-ahead log and shared-memory index."""
+    if path is not None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, timeout=60)
@@ -159,23 +202,36 @@ def cached_map(
     progress: Progress | None = None,
     what: str = "",
     chunksize: int = 16,
+    compress: bool = True,
 ) -> tuple[list[R], int]:
     """compute(item) for every item, in input order, and how many were computed.
 
     An item whose key is in the cache is not computed: its result is loaded here, in the
     parent. The others are computed in worker processes and stored. A None key means "do
     not cache" (e.g. a file that cannot be read: its error is found again next time).
+    Workers send their results encoded as the cache stores them, so the parent stores the
+    bytes it receives instead of pickling (and compressing) each result again.
     """
     found = cache.get_many(keys)
     results: list[Any] = [found.get(k) if k else None for k in keys]
     todo = [i for i, k in enumerate(keys) if not k or k not in found]
     cache.close()  # the workers open their own connection
-    computed: Iterable[R] = ordered_map(lambda i: compute(items[i]), todo, workers, chunksize)
+    parallel = forks(len(todo), workers)
+    if parallel:
+        encoded: Iterable[Any] = ordered_map(
+            lambda i: encode(compute(items[i]), compress), todo, workers, chunksize
+        )
+    else:
+        encoded = (compute(items[i]) for i in todo)
     if progress:
-        computed = progress(computed, len(todo), what)
-    for index, value in zip(todo, computed, strict=True):
-        results[index] = value
+        encoded = progress(encoded, len(todo), what)
+    for index, value in zip(todo, encoded, strict=True):
         key = keys[index]
-        if key:
-            cache.put(key, value)
+        if parallel:
+            if key:
+                cache.put_blob(key, value)
+            value = decode(value)
+        elif key:
+            cache.put(key, value, compress)
+        results[index] = value
     return results, len(todo)

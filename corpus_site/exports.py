@@ -6,13 +6,13 @@ Pure: records in, file bytes out. Deterministic: sorted keys, fixed columns, "\n
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .models import Group
-from .templating import dump_json
 
 COLUMNS = (
     "id",
@@ -35,6 +35,85 @@ COLUMNS = (
     "words",
     "paragraphs",
 )
+
+
+def indented_json(record: Any) -> bytes:
+    """Byte for byte what templating.dump_json writes (sorted keys, UTF-8, two-space indent,
+    final newline), 3x faster: json's indenting encoder is pure Python, one generator per
+    container; this one appends to one list. For str keys, and for str, int, float, bool,
+    None, list, tuple and dict values (a test compares the two)."""
+    out: list[str] = []
+    _encode(record, "\n", out)
+    out.append("\n")
+    return "".join(out).encode()
+
+
+_ENCODE_STRING = json.encoder.encode_basestring  # the C version, as json.dumps uses
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _flat_encoder(inner: str) -> json.JSONEncoder:
+    """json's C encoder for one container of plain values at one indent."""
+    return json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=("," + inner, ": "))
+
+
+def _encode(value: Any, newline: str, out: list[str]) -> None:
+    """Append the indented JSON of value; newline is a line break and the current indent."""
+    if isinstance(value, str):
+        out.append(_ENCODE_STRING(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        if all(type(v) in _SCALARS for v in value.values()):
+            # A dict of plain values in one call of json's C encoder, its item separator
+            # carrying the line break and indent: most of a ledger or a version record.
+            flat = _flat_encoder(inner).encode(value)
+            out.append("{" + inner + flat[1:-1] + newline + "}")
+            return
+        out.append("{")
+        separator = inner
+        for key in sorted(value):
+            if not isinstance(key, str):
+                raise TypeError(f"keys must be str, not {type(key).__name__}")
+            out.append(separator)
+            out.append(_ENCODE_STRING(key))
+            out.append(": ")
+            _encode(value[key], inner, out)
+            separator = "," + inner
+        out.append(newline)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        if all(type(v) in _SCALARS for v in value):
+            flat = _flat_encoder(inner).encode(value)
+            out.append("[" + inner + flat[1:-1] + newline + "]")
+            return
+        out.append("[")
+        separator = inner
+        for item in value:
+            out.append(separator)
+            _encode(item, inner, out)
+            separator = "," + inner
+        out.append(newline)
+        out.append("]")
+    else:
+        raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def export_files(rows: Sequence[Mapping[str, Any]], groups: Sequence[Group]) -> dict[str, bytes]:
@@ -65,5 +144,5 @@ def export_files(rows: Sequence[Mapping[str, Any]], groups: Sequence[Group]) -> 
     return {
         "data/versions.jsonl": jsonl.encode(),
         "data/versions.csv": buffer.getvalue().encode(),
-        "data/groups.json": dump_json(groups_json),
+        "data/groups.json": indented_json(groups_json),
     }

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from .templating import ENV, front_matter
 
 PAGE_ROWS = 250
@@ -111,9 +113,26 @@ def _page(path: str, heading: str, intro: str, **context: Any) -> bytes:
             root=root,
             links=context.pop("links", []),
             groups=context.pop("groups", []),
+            table_rows=version_rows(context.get("rows", []), root),
             **context,
         )
         .encode()
+    )
+
+
+def version_rows(rows: Sequence[Mapping[str, Any]], root: str) -> Markup:
+    """The <tr> lines of a table of versions (_version_table.html.j2), every value escaped
+    as the template's {{ }} would escape it; root leads from the page to the site root."""
+    to = escape(root)
+    return Markup(
+        "".join(
+            f'<tr><td><a href="{to}a/{escape(row["id"])}/">{escape(row["title"])}</a></td>'
+            f"<td><code>{escape(row['id'])}</code></td><td>{escape(row['outlet'])}</td>"
+            f"<td>{escape(row['published'])}</td><td>{escape(row['words'])}</td>"
+            f'<td><a href="{to}g/{escape(row["group"])}/">{escape(row["group_size"])} '
+            f"version{'s' if row['group_size'] != 1 else ''}</a></td></tr>\n"
+            for row in rows
+        )
     )
 
 

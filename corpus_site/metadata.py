@@ -63,19 +63,15 @@ def load_yaml(text: str, file: str, *, where: str, first_line: int = 1) -> dict[
             code="metadata-too-large",
         )
     try:
-        # safe_load refuses Python tags; aliases are refused below (no anchor bombs).
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is not None and _has_alias(node):
-                raise MetadataError(
-                    file,
-                    f"{where} uses YAML anchors or aliases (&, *), which are not accepted",
-                    code="bad-yaml",
-                )
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        data = _parse(text, file, where, _FAST_LOADER)
+    except (yaml.YAMLError, MetadataError):
+        # The pure-Python parser again, for the error message it has always given (libyaml
+        # words its errors differently).
+        data = None
+    else:
+        return _mapping(data, file, where)
+    try:
+        data = _parse(text, file, where, yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         # The context mark is where the broken structure began (an unclosed bracket), which
         # is where the fix goes; the problem mark is where the parser gave up.
@@ -87,6 +83,33 @@ def load_yaml(text: str, file: str, *, where: str, first_line: int = 1) -> dict[
         ) from None
     except yaml.YAMLError as exc:
         raise MetadataError(file, f"malformed YAML in {where}: {exc}", code="bad-yaml") from None
+    return _mapping(data, file, where)
+
+
+# libyaml's safe loader when PyYAML was built with it: 10x faster than the pure-Python one,
+# the same constructor, so the same values (tests/test_sources.py compares them).
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse(text: str, file: str, where: str, loader_class: Any) -> Any:
+    """Parse with one loader; safe_load refuses Python tags, and aliases are refused here
+    (no anchor bombs)."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _has_alias(node):
+            raise MetadataError(
+                file,
+                f"{where} uses YAML anchors or aliases (&, *), which are not accepted",
+                code="bad-yaml",
+            )
+        return loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
+def _mapping(data: Any, file: str, where: str) -> dict[str, Any]:
+    """The parsed document as a mapping of field names to values."""
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -6,6 +6,7 @@ the Source and are published unchanged, so nothing done here can lose text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -54,11 +55,9 @@ def normalize(
 ) -> Version:
     """Turn a source into a version: title, paragraphs with anchors and comparison keys."""
     raw_lines = [line.rstrip() for line in source.text.split("\n")]
-    lines = [
-        None if not line.strip() else _Line(" ".join(line.split()), _match(line, patterns))
-        for line in raw_lines
-    ]
-    lengths = [len(raw.expandtabs()) for raw in raw_lines]
+    folded = [" ".join(line.split()) for line in raw_lines]
+    lines = [_Line(text, _match(text, patterns)) if text else None for text in folded]
+    lengths = [len(raw.expandtabs()) if "\t" in raw else len(raw) for raw in raw_lines]
     width = wrap_width(lengths, [line is not None for line in lines])
     title, title_origin, start = _title(source, lines, width)
     paragraphs = _paragraphs(lines[start:], lengths[start:], width)
@@ -103,13 +102,30 @@ def ends_sentence(line: str) -> bool:
     return bool(stripped) and stripped[-1] in _SENTENCE_END
 
 
-def _match(line: str, patterns: Patterns) -> str | None:
-    """The reason a line is boilerplate, or None."""
-    folded = " ".join(line.split())
-    for what, pattern in patterns:
+def _match(folded: str, patterns: Patterns) -> str | None:
+    """The reason a line (its whitespace folded) is boilerplate, or None."""
+    screen, rest = _screen(tuple(patterns))
+    # Usually no pattern matches, which the screen tells in one call instead of one per
+    # pattern; only the patterns it leaves out are then tried.
+    candidates = patterns if screen is None or screen.fullmatch(folded) else rest
+    for what, pattern in candidates:
         if pattern.fullmatch(folded):
             return f"the line is {what}"
     return None
+
+
+@functools.lru_cache(maxsize=16)
+def _screen(patterns: Patterns) -> tuple[re.Pattern[str] | None, Patterns]:
+    """The alternation of the patterns, which fully matches a line when one of them does,
+    and the patterns left out of it (capture groups or flags of their own would change
+    meaning inside an alternation); None when there is no alternation to make."""
+    plain = [p for _, p in patterns if not p.groups and p.flags == re.UNICODE]
+    rest = tuple((what, p) for what, p in patterns if p.groups or p.flags != re.UNICODE)
+    try:
+        screen = re.compile("|".join(f"(?:{p.pattern})" for p in plain)) if plain else None
+    except re.error:
+        return None, patterns
+    return screen, rest
 
 
 def _title(
@@ -218,6 +234,9 @@ def mark_recurring(
         return list(versions)
     marked = []
     for version in versions:
+        if not any(p.boilerplate is None and p.key in common for p in version.paragraphs):
+            marked.append(version)  # most versions have none: the same record, not a copy
+            continue
         paragraphs = tuple(
             replace(p, boilerplate=common[p.key])
             if p.boilerplate is None and p.key in common

@@ -11,11 +11,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .cache import ResultCache, cache_key, cached_map
+from .cache import cache_key
 from .cite import Work, bibtex, citation_key, csl_item, formatted, head_fields
 from .config import DEFAULT_SITE_NAME, DEFAULT_SITE_URL
-from .exports import export_files
-from .hubs import HOME_ROWS, hub_files
+from .exports import export_files, indented_json
+from .hubs import HOME_ROWS, hub_files, version_rows
 from .ledger import Reconciled
 from .models import Group, Metadata, Problem, Version
 from .normalize import ShownTitle
@@ -23,13 +23,12 @@ from .permanence import permanence_files
 from .templating import (
     ENV,
     MAX_SHOWN_TITLE,
-    dump_json,
     front_matter,
     is_web_url,
     labelled_metadata,
     shorten,
 )
-from .workers import Progress
+from .workers import Progress, ordered_map
 
 HOME_FRAGMENT = ".corpus/home.md"
 
@@ -55,60 +54,118 @@ class SiteInput:
     # Version ID -> digest of the version and of its group's comparison (build.py): what
     # its page depends on besides what the page's cache key names itself.
     page_digests: Mapping[str, str] = field(default_factory=dict)
+    # Group ID -> digest of what its comparison is made from (build.py): with the group and
+    # its members' rows, what its page depends on.
+    group_digests: Mapping[str, str] = field(default_factory=dict)
 
 
 def render_site(
-    data: SiteInput,
-    cache: ResultCache | None = None,
-    workers: int | None = None,
-    progress: Progress | None = None,
+    data: SiteInput, workers: int | None = None, progress: Progress | None = None
 ) -> dict[str, bytes]:
-    """Every generated file of docs/, keyed by POSIX path relative to docs/. Version pages
-    are rendered in worker processes, or taken from the cache when everything they show is
-    as in an earlier build."""
-    cache = cache or ResultCache(None)
+    """Every generated file of docs/, keyed by POSIX path relative to docs/ (in memory: the
+    build renders only the pages whose keys changed, and writes them as it goes)."""
     group_of = {m: g for g in data.groups for m in g.members}
+    by_id = {v.id: v for v in data.versions}
+    problems_of = problems_by_file(data)
+    pages = ordered_map(
+        lambda v: version_files(v, group_of[v.id], problems_of.get(v.source.path, []), data),
+        data.versions,
+        workers,
+    )
+    if progress:
+        pages = progress(pages, len(data.versions), "Rendering pages")
+    files: dict[str, bytes] = {}
+    for version_pages in pages:
+        files.update(version_pages)
+    for group in data.groups:
+        files[group_path(group.id)] = group_file(group, by_id, data)
+    files.update(corpus_files(data))
+    return files
+
+
+def problems_by_file(data: SiteInput) -> dict[str, list[Problem]]:
+    """The problems of each corpus file, which its page lists."""
     problems_of: dict[str, list[Problem]] = {}
     for problem in data.problems:
         problems_of.setdefault(problem.file, []).append(problem)
+    return problems_of
 
-    def page_key(version: Version) -> str:
+
+def version_paths(vid: str) -> tuple[str, ...]:
+    """The files of one version's page: the page, its data, its citation, its bytes."""
+    base = f"a/{vid}/"
+    return (base + "index.md", base + "version.json", base + "cite.json", base + "source.txt")
+
+
+def group_path(gid: str) -> str:
+    """The page of one group."""
+    return f"g/{gid}/index.md"
+
+
+def page_keys(data: SiteInput) -> dict[str, str]:
+    """Version ID -> the key of its page, version.json and cite.json: the digest of
+    everything they show (the same key, the same bytes). source.txt is keyed by its SHA-256.
+    """
+    problems_of = problems_by_file(data)
+    group_repr = {g.id: repr(g) for g in data.groups}
+    group_of = {m: g for g in data.groups for m in g.members}
+    keys = {}
+    for version in data.versions:
         group = group_of[version.id]
+        # The Work names the citation too: its formatted text is a function of it.
         work = citation(version, group, data)
         digest = data.page_digests.get(version.id) or repr(
             (version, data.sibling_records.get(version.id), data.versions_blocks.get(version.id))
         )
-        return cache_key(
+        keys[version.id] = cache_key(
             "version page",
             digest,
-            repr((group, data.titles[version.id], work)),
+            group_repr[group.id],
+            repr((data.titles[version.id], work)),
             repr(problems_of.get(version.source.path, [])),
             repr(data.reconciled.ledger.versions[version.id]),
-            repr(data.citations.get(citation_key(csl_item(work)))),
         )
+    return keys
 
-    def version_files(version: Version) -> dict[str, bytes]:
-        group = group_of[version.id]
-        work = citation(version, group, data)
-        problems = problems_of.get(version.source.path, [])
-        base = f"a/{version.id}/"
-        return {
-            base + "index.md": render_version(version, group, work, data).encode(),
-            base + "version.json": dump_json(version_record(version, group, problems, data)),
-            base + "cite.json": dump_json([csl_item(work)]),
-        }
 
-    keys = [page_key(v) for v in data.versions]
-    pages, _ = cached_map(
-        cache, version_files, data.versions, keys, workers, progress, "Rendering pages"
-    )
-    files: dict[str, bytes] = {}
-    for version, version_pages in zip(data.versions, pages, strict=True):
-        files.update(version_pages)
-        files[f"a/{version.id}/source.txt"] = version.source.raw
+def group_keys(data: SiteInput) -> dict[str, str]:
+    """Group ID -> the key of its page: the group, its members' rows, its comparison."""
     by_id = {v.id: v for v in data.versions}
-    for group in data.groups:
-        files[f"g/{group.id}/index.md"] = render_group(group, by_id, data).encode()
+    return {
+        g.id: cache_key(
+            "group page",
+            repr(g),
+            data.group_digests.get(g.id) or repr(data.group_blocks.get(g.id)),
+            repr([_row(by_id[m], data.titles[m]) for m in g.members]),
+        )
+        for g in data.groups
+    }
+
+
+def version_files(
+    version: Version, group: Group, problems: Sequence[Problem], data: SiteInput
+) -> dict[str, bytes]:
+    """The four files of one version's page (version_paths), as bytes."""
+    work = citation(version, group, data)
+    page, record, cite, source = version_paths(version.id)
+    return {
+        page: render_version(version, group, work, data).encode(),
+        record: indented_json(version_record(version, group, problems, data)),
+        cite: indented_json([csl_item(work)]),
+        source: version.source.raw,
+    }
+
+
+def group_file(group: Group, by_id: Mapping[str, Version], data: SiteInput) -> bytes:
+    """The page of one group, as bytes."""
+    return render_group(group, by_id, data).encode()
+
+
+def corpus_files(data: SiteInput) -> dict[str, bytes]:
+    """The files about the whole corpus: the home page's part, the hubs, the exports, and
+    the pages that keep old addresses answering."""
+    group_of = {m: g for g in data.groups for m in g.members}
+    files: dict[str, bytes] = {}
     rows = [_list_row(v, group_of[v.id], data) for v in data.versions]
     files[HOME_FRAGMENT] = render_home(data, rows).encode()
     group_rows = [
@@ -266,7 +323,10 @@ def render_home(data: SiteInput, rows: Sequence[Mapping[str, Any]]) -> str:
         "outlets": len(outlets),
     }
     return ENV.get_template("home.md.j2").render(
-        rows=rows[:HOME_ROWS], more=len(rows) > HOME_ROWS, totals=totals
+        rows=rows[:HOME_ROWS],
+        table_rows=version_rows(rows[:HOME_ROWS], ""),
+        more=len(rows) > HOME_ROWS,
+        totals=totals,
     )
 
 

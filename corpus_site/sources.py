@@ -7,18 +7,21 @@ it becomes a Problem and the walk goes on.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import os
 import re
+import stat
 from pathlib import Path
-
-import charset_normalizer
-import ftfy
+from typing import TYPE_CHECKING
 
 from .config import MANIFEST_NAME, Limits, Manifest
 from .errors import CorpusError, MetadataError, SourceError
 from .metadata import build_metadata, check_id, load_yaml, split_front_matter
 from .models import Problem, Source
+
+if TYPE_CHECKING:
+    import charset_normalizer
 
 # NNN_<16 hex>.txt: the corpus's own naming, which carries the ID.
 _NAMED_ID = re.compile(r"\d+_([0-9a-f]{16})\.txt")
@@ -44,13 +47,18 @@ _MAX_CONTROL_SHARE = 0.30
 def list_corpus_files(corpus_dir: Path) -> list[str]:
     """Corpus-relative POSIX paths of every *.txt file, sorted; links never lead outside."""
     found: list[str] = []
-    for folder, dirnames, filenames in os.walk(corpus_dir, followlinks=False):
+    top = os.fspath(corpus_dir)
+    for folder, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith(".") or not name.endswith(".txt"):
-                continue
-            # A link that leads outside is listed too: read_source reports and skips it.
-            found.append((Path(folder) / name).relative_to(corpus_dir).as_posix())
+        # Strings, not Path objects: 10x faster on a corpus of 100,000 files.
+        where = os.path.relpath(folder, top).replace(os.sep, "/")
+        prefix = "" if where == "." else where + "/"
+        # A link that leads outside is listed too: read_source reports and skips it.
+        found.extend(
+            prefix + name
+            for name in filenames
+            if not name.startswith(".") and name.endswith(".txt")
+        )
     return sorted(found)
 
 
@@ -96,9 +104,25 @@ def read_source(
     corpus_dir: Path, rel: str, order: int, manifest: Manifest, limits: Limits
 ) -> tuple[Source | None, list[Problem]]:
     """Read one file; a file that cannot be an article gives None and an error Problem."""
+    try:
+        raw = read_bytes(corpus_dir, rel, limits)
+    except CorpusError as exc:
+        return None, [Problem(rel, "error", exc.code, exc.message)]
+    return parse_source(rel, order, raw, read_sidecar(corpus_dir, rel), manifest, limits)
+
+
+# A sidecar as read from disk: its bytes, the error that kept it from being read, or None
+# when the file has none.
+Sidecar = bytes | OSError | None
+
+
+def parse_source(
+    rel: str, order: int, raw: bytes, sidecar: Sidecar, manifest: Manifest, limits: Limits
+) -> tuple[Source | None, list[Problem]]:
+    """A file's Source from its bytes and its sidecar's (pure: the build reads the disk
+    once, in the parent, and parses in worker processes)."""
     warnings: list[Problem] = []
     try:
-        raw = _read_bytes(corpus_dir, rel, limits)
         text, encoding, detected = decode(raw, rel)
         if detected:
             warnings.append(
@@ -113,9 +137,8 @@ def read_source(
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         front, text = split_front_matter(text)
         layers = [manifest.defaults, manifest.files.get(rel, {})]
-        sidecar = (corpus_dir / rel).with_suffix(".yml")
-        if sidecar.is_file():
-            layers.append(_read_sidecar(sidecar, rel))
+        if sidecar is not None:
+            layers.append(_parse_sidecar(sidecar, rel))
         if front is not None:
             layers.append(load_yaml(front, rel, where="front matter", first_line=2))
         metadata, field_warnings = build_metadata(layers, rel)
@@ -132,7 +155,10 @@ def read_source(
                 )
             )
         text, dropped = drop_control_chars(text)
-        if any(len(line) > limits.max_line_chars for line in text.split("\n")):
+        # No line can be longer than the whole text: most files skip the split.
+        if len(text) > limits.max_line_chars and any(
+            len(line) > limits.max_line_chars for line in text.split("\n")
+        ):
             raise SourceError(
                 rel,
                 f"a line longer than {limits.max_line_chars:,} characters: not an article",
@@ -220,6 +246,8 @@ _PREFERRED = ("cp1252", "latin_1", "iso8859_15")
 
 def _detect(raw: bytes) -> charset_normalizer.CharsetMatch | None:
     """The likeliest encoding, preferring cp1252 among equally clean readings."""
+    import charset_normalizer  # only for files that are not UTF-8: 0.1 s to import
+
     matches = list(charset_normalizer.from_bytes(raw))
     if not matches:
         return None
@@ -243,12 +271,17 @@ def _detect(raw: bytes) -> charset_normalizer.CharsetMatch | None:
 _MOJIBAKE_HINT = re.compile(
     "[\u0080-\u00ff][^\x00-\x7f]|[^\x00-\x7f][\u0080-\u00ff]|[\u0080-\u009f]"
 )
+# Every alternative of the hint needs a character of the Latin-1 block: looking for one
+# alone is a plain scan, 10x faster than the hint's alternation over the whole text.
+_LATIN1_BLOCK = re.compile("[\u0080-\u00ff]")
 
 
 def repair_mojibake(text: str) -> tuple[str, tuple[str, ...]]:
     """Undo text decoded with the wrong codec ("Itâ€™s" → "It’s"); say what was done."""
-    if not _MOJIBAKE_HINT.search(text):
+    if text.isascii() or not _LATIN1_BLOCK.search(text) or not _MOJIBAKE_HINT.search(text):
         return text, ()
+    import ftfy  # only for text that may hold mojibake: 0.1 s to import
+
     fixed, steps = ftfy.fix_encoding_and_explain(text)
     if fixed == text or not steps:
         return text, ()
@@ -272,26 +305,28 @@ def _control_share(dropped: int, text: str) -> float:
     return dropped / total if total else 0.0
 
 
-def _read_bytes(corpus_dir: Path, rel: str, limits: Limits) -> bytes:
+def read_bytes(corpus_dir: Path, rel: str, limits: Limits) -> bytes:
     """The file's bytes, after checking links, size and permissions."""
-    path = corpus_dir / rel
-    root = corpus_dir.resolve()
-    if path.is_symlink() and not path.resolve().is_relative_to(root):
-        raise SourceError(
-            rel,
-            "symbolic link to a file outside the corpus folder; not followed",
-            code="link-outside-corpus",
-        )
+    path = os.path.join(corpus_dir, rel)
     try:
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
+        if stat.S_ISLNK(os.lstat(path).st_mode) and not Path(os.path.realpath(path)).is_relative_to(
+            _resolved(corpus_dir)
+        ):
             raise SourceError(
                 rel,
-                f"{size:,} bytes, over the limit of {limits.max_file_bytes:,} "
-                "(raise it with --max-file-size if this really is one article)",
-                code="too-large",
+                "symbolic link to a file outside the corpus folder; not followed",
+                code="link-outside-corpus",
             )
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limits.max_file_bytes:
+                raise SourceError(
+                    rel,
+                    f"{size:,} bytes, over the limit of {limits.max_file_bytes:,} "
+                    "(raise it with --max-file-size if this really is one article)",
+                    code="too-large",
+                )
+            return handle.read()
     except PermissionError:
         raise SourceError(
             rel, "cannot read the file: permission denied", code="unreadable"
@@ -300,15 +335,40 @@ def _read_bytes(corpus_dir: Path, rel: str, limits: Limits) -> bytes:
         raise SourceError(rel, f"cannot read the file: {exc.strerror}", code="unreadable") from None
 
 
-def _read_sidecar(sidecar: Path, rel: str) -> dict[str, object]:
-    """Metadata from the sidecar <stem>.yml beside a file."""
+@functools.lru_cache(maxsize=8)
+def _resolved(corpus_dir: Path) -> Path:
+    """The corpus folder with its links resolved (once per build, not once per file)."""
+    return corpus_dir.resolve()
+
+
+def sidecar_name(rel: str) -> str:
+    """The corpus-relative path of a file's sidecar: story.txt -> story.yml."""
+    return rel[: -len(".txt")] + ".yml" if rel.endswith(".txt") else rel + ".yml"
+
+
+def read_sidecar(corpus_dir: Path, rel: str) -> Sidecar:
+    """The bytes of the sidecar <stem>.yml beside a file, None when it has none, or the
+    error that kept it from being read (reported when the file is parsed)."""
+    path = os.path.join(corpus_dir, sidecar_name(rel))
     try:
-        text = sidecar.read_bytes().decode("utf-8-sig")
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as exc:
+        return exc
+
+
+def _parse_sidecar(sidecar: bytes | OSError, rel: str) -> dict[str, object]:
+    """Metadata from the sidecar <stem>.yml beside a file."""
+    name = sidecar_name(rel).rsplit("/", 1)[-1]
+    try:
+        if isinstance(sidecar, OSError):
+            raise sidecar
+        text = sidecar.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MetadataError(
-            rel, f"cannot read sidecar {sidecar.name}: {exc}", code="bad-yaml"
-        ) from None
-    return load_yaml(text, rel, where=f"sidecar {sidecar.name}")
+        raise MetadataError(rel, f"cannot read sidecar {name}: {exc}", code="bad-yaml") from None
+    return load_yaml(text, rel, where=f"sidecar {name}")
 
 
 def _choose_id(rel: str, declared: str | None, digest: str) -> tuple[str, str, str | None]:

@@ -34,6 +34,14 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def forks(count: int, workers: int | None = None) -> bool:
+    """Whether ordered_map runs `count` items in worker processes (else in this one)."""
+    workers = default_workers() if workers is None else workers
+    return (
+        workers > 1 and count >= MIN_PARALLEL and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
 def ordered_map(
     fn: Callable[[T], R],
     items: Sequence[T],
@@ -45,14 +53,10 @@ def ordered_map(
     fn and items are handed to the workers by fork, never pickled; each result is.
     Serial when fork is unavailable, when there is one core, or when there are few items.
     """
-    workers = default_workers() if workers is None else workers
-    if (
-        workers <= 1
-        or len(items) < MIN_PARALLEL
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if not forks(len(items), workers):
         yield from map(fn, items)
         return
+    workers = default_workers() if workers is None else workers
     global _TASK
     _TASK = (fn, items)
     try:

@@ -97,3 +97,39 @@ def test_a_damaged_cache_entry_is_computed_again(
     database.write_bytes(b"not a database")
     assert project.build(corpus, "--no-site", "-q") == 0
     assert snapshot(project.docs) == before
+
+
+def test_a_generated_file_edited_or_deleted_by_hand_is_written_again(
+    tmp_path: Path, corpus: Path, ids: list[str]
+) -> None:
+    """The record of what was written spares reading unchanged files, never trusted blindly."""
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    before = snapshot(project.docs)
+    page = project.docs / "a" / ids[0] / "index.md"
+    page.write_text(page.read_text().replace("<h1", "<h1 data-edited", 1))
+    (project.docs / "a" / ids[1] / "version.json").unlink()
+    (project.docs / "g" / ids[0] / "index.md").write_bytes(b"edited by hand")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert snapshot(project.docs) == before
+    # Without the record (the cache deleted), every file is compared with its bytes again.
+    shutil.rmtree(project.root / ".corpus-cache")
+    (project.docs / "data" / "groups.json").write_text("{}")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert snapshot(project.docs) == before
+
+
+def test_an_unchanged_rebuild_renders_and_writes_no_page(
+    tmp_path: Path, corpus: Path, ids: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    import corpus_site.build as build_module
+
+    rendered: list[str] = []
+    real = build_module.version_files
+    monkeypatch.setattr(
+        build_module, "version_files", lambda v, *rest: rendered.append(v.id) or real(v, *rest)
+    )
+    assert project.build(corpus, "--no-site", "-q", "--jobs", "1") == 0
+    assert rendered == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from corpus_site.config import Config
 from corpus_site.models import Metadata, Source, Version
-from corpus_site.normalize import mark_recurring, normalize, shown_titles, wrap_width
+from corpus_site.normalize import _match, mark_recurring, normalize, shown_titles, wrap_width
 from corpus_site.sources import read_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,3 +183,23 @@ def test_bylines_and_timestamps_are_not_titles() -> None:
         v = normalize(source(f"{line}\n\nThe article starts here.\n"))
         assert v.title is None, line
         assert v.paragraphs[0].text == line
+
+
+_PATTERNS = (
+    ("a", re.compile(r"(?i:read more):.*")),
+    ("b", re.compile(r"Follow .{0,80}\blive updates\b.*")),
+    ("c", re.compile(r"(e-mail|Email|Share)")),  # a capture group: checked on its own
+    ("d", re.compile(r"advert", re.IGNORECASE)),  # flags of its own: checked on its own
+    ("e", re.compile(r"x|y")),  # an alternation of its own
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="readmoRExyAdvertShaFollw :.", max_size=30),
+    st.lists(st.sampled_from(range(len(_PATTERNS))), max_size=5),
+)
+def test_the_boilerplate_screen_finds_what_each_pattern_finds(line: str, chosen: list) -> None:
+    patterns = tuple(_PATTERNS[i] for i in chosen)
+    expected = next((f"the line is {w}" for w, p in patterns if p.fullmatch(line)), None)
+    assert _match(line, patterns) == expected

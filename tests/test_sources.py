@@ -204,3 +204,29 @@ def test_the_mojibake_pre_check_never_skips_a_repair(text: str) -> None:
         if not _MOJIBAKE_HINT.search(candidate):
             assert ftfy.fix_encoding(candidate) == candidate
             assert repair_mojibake(candidate) == (candidate, ())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["title", "published", "outlet", "authors", "n", "flag"]),
+        st.one_of(
+            st.text(max_size=20),
+            st.integers(),
+            st.booleans(),
+            st.dates().map(str),
+            st.lists(st.text(max_size=10), max_size=3),
+        ),
+        max_size=5,
+    )
+)
+def test_libyaml_and_pure_python_yaml_read_the_same_metadata(fields: dict) -> None:
+    """load_yaml reads with libyaml when it can; the values are those of the pure loader."""
+    import yaml
+
+    from corpus_site.metadata import _parse, load_yaml
+
+    text = yaml.safe_dump(fields, allow_unicode=True)
+    assert load_yaml(text, "f.txt", where="sidecar") == (
+        _parse(text, "f.txt", "sidecar", yaml.SafeLoader) or {}
+    )
