@@ -8,16 +8,19 @@ differences are worded are decided here; the HTML is the templates' job.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from markupsafe import Markup
 
 from .cache import ResultCache, cache_key, cached_map
 from .diffing import diff_versions, swap
 from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
 from .normalize import ShownTitle
-from .templating import render_fragment
+from .templating import diff_rows, render_fragment
 from .workers import Progress
 
 _NAMED = re.compile(r"(\d+)_[0-9a-f]{16}\.txt")
@@ -40,9 +43,13 @@ class Comparison:
 
 def label(version: Version) -> str:
     """A short name for a version in diff wording: "000" for 000_<hex>.txt, else the ID."""
-    name = version.source.path.rsplit("/", 1)[-1]
-    match = _NAMED.fullmatch(name)
-    return match.group(1) if match else version.id
+    return _label(version.source.path, version.id)
+
+
+@functools.lru_cache(maxsize=4096)  # asked for some 20 times per version
+def _label(path: str, vid: str) -> str:
+    match = _NAMED.fullmatch(path.rsplit("/", 1)[-1])
+    return match.group(1) if match else vid
 
 
 def compare_groups(
@@ -77,7 +84,7 @@ def compare_groups(
     ]
     results, _ = cached_map(
         cache,
-        lambda group: compare_group(group, [by_id[m] for m in group.members], titles, nearest),
+        lambda group: compare_group(group, [by_id[m] for m in group.members], nearest),
         todo,
         keys,
         workers,
@@ -109,7 +116,6 @@ class GroupComparison:
 def compare_group(
     group: Group,
     members: Sequence[Version],
-    titles: Mapping[str, ShownTitle],
     nearest: int,
 ) -> GroupComparison:
     """Diff each member against its nearest siblings; render its Versions section and the
@@ -126,6 +132,12 @@ def compare_group(
             )
         return diffs[(a, b)]
 
+    def similarity(a: str, b: str) -> float:
+        # The same in both directions: no need to mirror a diff made the other way.
+        made = diffs.get((a, b)) or diffs.get((b, a))
+        return (made or diff(*sorted((a, b)))).similarity
+
+    rows: dict[tuple[str, str], tuple[RowView, ...]] = {}
     version_blocks: dict[str, str] = {}
     records: dict[str, list[dict[str, Any]]] = {}
     scores = {frozenset((a, b)): s for a, b, s in group.pairs}
@@ -138,7 +150,15 @@ def compare_group(
             if index < nearest:
                 old, new = ordered(here, sibling)
                 d = diff(old.id, new.id)
-                views.append(_view(d, old, new, here, titles, index))
+                if (old.id, new.id) not in rows:  # the same lines on both versions' pages
+                    rows[(old.id, new.id)] = _rows(d, old, new)
+                # Links to paragraphs of this page stay on it ("#p3").
+                hrefs = (
+                    "" if here is old else f"../{old.id}/",
+                    "" if here is new else f"../{new.id}/",
+                )
+                inline = diff_rows(rows[(old.id, new.id)], (label(old), label(new)), hrefs)
+                views.append(_view(d, old, new, here, inline, index))
                 member_records.append(sibling_record(here, sibling, d))
             else:
                 score = scores.get(frozenset((here.id, sibling.id)))
@@ -156,7 +176,7 @@ def compare_group(
             "versions.html.j2", views=views, rest=rest, shown=len(shown), group=group
         )
         records[here.id] = member_records
-    return GroupComparison(version_blocks, _group_block(group, members, diff), records)
+    return GroupComparison(version_blocks, _group_block(group, members, diff, similarity), records)
 
 
 def nearest_siblings(here: Version, siblings: list[Version]) -> list[Version]:
@@ -207,71 +227,91 @@ def sibling_record(here: Version, sibling: Version, d: Diff) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class RowView:
+    """One line of a diff in the Versions section (the same on the pages of both versions)."""
+
+    kind: str  # a RowKind, or "same_run": a run of identical paragraphs told in one line
+    what: str  # the row in words ("edited", "only in 000"); for a same_run, the whole line
+    a: tuple[int, ...] = ()  # its paragraph numbers in the old version
+    b: tuple[int, ...] = ()  # and in the new one
+    text: str = ""  # the whole text of a paragraph only one version has
+    words: tuple[WordOp, ...] = ()  # else the word diff, long unchanged stretches trimmed
+
+
+@dataclass(frozen=True, slots=True)
+class DiffView:
+    """One sibling diff as the Versions section of one version's page shows it."""
+
+    index: int  # its place among the page's diffs (names its tabs)
+    sibling: Version
+    sibling_label: str
+    old_label: str
+    new_label: str
+    in_time: bool  # old and new are in order of publication
+    here_is_old: bool
+    counts: list[str]  # the summary phrases
+    similarity: str  # "84%"
+    title_a: str | None
+    title_b: str | None
+    inline: Markup  # the inline view, its links made for this page
+
+
 def _view(
-    d: Diff,
-    old: Version,
-    new: Version,
-    here: Version,
-    titles: Mapping[str, ShownTitle],
-    index: int,
-) -> dict[str, Any]:
-    """Everything the template needs to show one diff."""
+    d: Diff, old: Version, new: Version, here: Version, inline: Markup, index: int
+) -> DiffView:
+    """Everything the template needs to show one diff on the page of `here`."""
     in_time = chronological(old, new)
+    return DiffView(
+        index=index,
+        sibling=new if here is old else old,
+        sibling_label=label(new if here is old else old),
+        old_label=label(old),
+        new_label=label(new),
+        in_time=in_time,
+        here_is_old=here is old,
+        counts=summary(d.counts, in_time, label(old), label(new)),
+        similarity=f"{d.similarity:.0%}",
+        title_a=d.title_a,
+        title_b=d.title_b,
+        inline=inline,
+    )
+
+
+def _rows(d: Diff, old: Version, new: Version) -> tuple[RowView, ...]:
+    """The lines of a diff of old against new: runs of identical paragraphs in one line."""
+    in_time = chronological(old, new)
+    old_label, new_label = label(old), label(new)
     words = {
-        "only_a": "removed in the later version" if in_time else f"only in {label(old)}",
-        "only_b": "added in the later version" if in_time else f"only in {label(new)}",
+        "only_a": "removed in the later version" if in_time else f"only in {old_label}",
+        "only_b": "added in the later version" if in_time else f"only in {new_label}",
         "boilerplate_a": "boilerplate removed in the later version"
         if in_time
-        else f"boilerplate only in {label(old)}",
+        else f"boilerplate only in {old_label}",
         "boilerplate_b": "boilerplate added in the later version"
         if in_time
-        else f"boilerplate only in {label(new)}",
+        else f"boilerplate only in {new_label}",
     }
     texts_a = {p.n: p.text for p in old.paragraphs}
     texts_b = {p.n: p.text for p in new.paragraphs}
-    rows: list[dict[str, Any]] = []
+    rows: list[RowView] = []
     same: list[AlignedRow] = []
     for row in (*d.rows, None):
         if row is not None and row.kind in ("equal", "boilerplate_equal"):
             same.append(row)
             continue
         if same:
-            rows.append({"kind": "same_run", "note": _same_note(same, label(old), label(new))})
+            rows.append(RowView("same_run", _same_note(same, old_label, new_label)))
             same = []
         if row is None:
             break
-        rows.append(
-            {
-                "kind": row.kind,
-                "what": _WHAT.get(row.kind, row.kind),
-                "a": row.a,
-                "b": row.b,
-                "a_text": " ".join(texts_a[n] for n in row.a),
-                "b_text": " ".join(texts_b[n] for n in row.b),
-                "words": trim(row.words),
-            }
-        )
-    sibling = new if here is old else old
-    return {
-        "index": index,
-        "sibling": sibling,
-        "sibling_label": label(sibling),
-        "sibling_title": titles[sibling.id].text,
-        "old": old,
-        "new": new,
-        "old_href": "" if here is old else f"../{old.id}/",
-        "new_href": "" if here is new else f"../{new.id}/",
-        "old_label": label(old),
-        "new_label": label(new),
-        "in_time": in_time,
-        "here_is_old": here is old,
-        "counts": summary(d.counts, in_time, label(old), label(new)),
-        "similarity": f"{d.similarity:.0%}",
-        "title_a": d.title_a,
-        "title_b": d.title_b,
-        "rows": rows,
-        "words": words,
-    }
+        if row.kind in words:  # a paragraph on one side only: its whole text
+            text = " ".join(texts_a[n] for n in row.a) or " ".join(texts_b[n] for n in row.b)
+            rows.append(RowView(row.kind, words[row.kind], row.a, row.b, text=text))
+        else:
+            what = _WHAT.get(row.kind, row.kind)
+            rows.append(RowView(row.kind, what, row.a, row.b, words=_trimmed(row.words)))
+    return tuple(rows)
 
 
 _WHAT = {
@@ -285,7 +325,9 @@ _WHAT = {
 # Unchanged words kept on each side of a change; the rest of an unchanged stretch is
 # left out, so a diff shows what changed without repeating the whole article.
 CONTEXT_WORDS = 8
-_WORDS_AND_SPACE = re.compile(r"\S+\s*|\s+")
+# The first CONTEXT_WORDS "words" of a text: runs of non-space with the space after them, and
+# a run of space at the start.
+_HEAD = re.compile(rf"(?:\S+\s*|\s+){{0,{CONTEXT_WORDS}}}")
 
 
 def trim(ops: Sequence[WordOp]) -> tuple[WordOp, ...]:
@@ -295,20 +337,27 @@ def trim(ops: Sequence[WordOp]) -> tuple[WordOp, ...]:
         if op != "equal":
             out.append((op, a, b))
             continue
-        tokens = _WORDS_AND_SPACE.findall(a)
         keep_head = CONTEXT_WORDS if i > 0 else 0
         keep_tail = CONTEXT_WORDS if i < len(ops) - 1 else 0
-        if len(tokens) <= keep_head + keep_tail + 2:
+        # Its words, counted without making them: one per run of non-space, and a run of
+        # space at the start (str.split and the regex's \s agree on what space is).
+        if len(a.split()) + a[:1].isspace() <= keep_head + keep_tail + 2:
             out.append((op, a, b))
             continue
-        head = "".join(tokens[:keep_head])
-        tail = "".join(tokens[len(tokens) - keep_tail :]) if keep_tail else ""
+        head = _HEAD.match(a).group() if keep_head else ""  # type: ignore[union-attr]
+        # The last words: from the start of the keep_tail-th last run of non-space on.
+        tail = a[len(a.rsplit(None, keep_tail)[0]) :].lstrip() if keep_tail else ""
         if head:
             out.append(("equal", head, head))
         out.append(("skip", "… ", "… "))
         if tail:
             out.append(("equal", tail, tail))
     return tuple(out)
+
+
+# Versions of one article share paragraphs, so the same word diff recurs in a group's diffs
+# (diffing remembers it too).
+_trimmed = functools.lru_cache(maxsize=4096)(trim)
 
 
 def _same_note(rows: Sequence[AlignedRow], old: str, new: str) -> str:
@@ -356,7 +405,12 @@ def summary(c: DiffCounts, in_time: bool, old: str, new: str) -> list[str]:
     return phrases
 
 
-def _group_block(group: Group, members: Sequence[Version], diff: Any) -> str:
+def _group_block(
+    group: Group,
+    members: Sequence[Version],
+    diff: Callable[[str, str], Diff],
+    similarity: Callable[[str, str], float],
+) -> str:
     """The similarity matrix and alignment table of a group page."""
     members = members[:MAX_TABLE_MEMBERS]
     base = members[0]
@@ -367,7 +421,7 @@ def _group_block(group: Group, members: Sequence[Version], diff: Any) -> str:
             if a.id == b.id:
                 cells.append(None)
             else:
-                cells.append(f"{diff(*sorted((a.id, b.id))).similarity:.0%}")
+                cells.append(f"{similarity(a.id, b.id):.0%}")
         matrix.append({"version": a, "label": label(a), "cells": cells})
     table = alignment_table(base, members[1:], diff)
     totals = {"typographic": 0, "boilerplate": 0}
@@ -391,7 +445,8 @@ def alignment_table(base: Version, others: Sequence[Version], diff: Any) -> list
 
     The base (earliest) version gives the row order; each other version is aligned to it
     through its diff; paragraphs the base lacks get rows after the base paragraph they
-    follow. A cell is {"state": "same"|"typographic"|"changed"|"moved"|"absent", "n": [...]}.
+    follow. A cell is {"state": "same"|"typographic"|"changed"|"moved"|"absent", "n": [...]},
+    with the version and the link to its paragraphs ("href", "refs": "¶3, ¶4").
     """
     # Row keys sort in reading order: (base paragraph, 0, "") for a base paragraph, and
     # (base paragraph it follows, 1, its folded text) for one the base lacks, so the same
@@ -424,16 +479,22 @@ def alignment_table(base: Version, others: Sequence[Version], diff: Any) -> list
                 }
     ordered_rows = []
     columns = [base, *others]
+    absent = {"state": "absent", "n": []}
     for key in sorted(rows):
         cells = rows[key]["cells"]
-        ordered_rows.append(
-            {
-                "cells": [
-                    {"version": v, **cells.get(v.id, {"state": "absent", "n": []})} for v in columns
-                ]
-            }
-        )
+        ordered_rows.append({"cells": [_cell(v, cells.get(v.id, absent)) for v in columns]})
     return ordered_rows
+
+
+def _cell(version: Version, cell: dict[str, Any]) -> dict[str, Any]:
+    """A cell with its link: the paragraph's address and "¶3, ¶4" ("" when it has none)."""
+    n = cell["n"]
+    return {
+        "version": version,
+        **cell,
+        "href": f"../../a/{version.id}/#p{n[0]}" if n else "",
+        "refs": "¶" + ", ¶".join(map(str, n)) if n else "",
+    }
 
 
 def _days(iso: str) -> float:

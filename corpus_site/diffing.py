@@ -1,8 +1,10 @@
 """Stage 4: align the paragraphs of two versions, then the words inside changed paragraphs.
 
-Pure functions, no disk, no clock, no randomness. difflib.SequenceMatcher always runs with
-autojunk=False: with it on, tokens that are frequent in a sequence of 200+ items are ignored
-and the output would change with the length of the text.
+Pure functions, no disk, no clock, no randomness. The sequence matcher is cydifflib's, a
+compiled port of difflib.SequenceMatcher with the same results (tests/test_diffing.py checks
+it against difflib), about 18 times faster on the token lists of a paragraph. It always runs
+with autojunk=False: with it on, tokens that are frequent in a sequence of 200+ items are
+ignored and the output would change with the length of the text.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import bisect
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
-from difflib import SequenceMatcher
-from typing import cast
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate, compress
+from operator import ne
+from typing import Any, cast
+
+from cydifflib import SequenceMatcher
 
 from .models import AlignedRow, Diff, DiffCounts, Paragraph, RowKind, Version, WordOp
 
@@ -29,6 +34,8 @@ _FOLD_TABLE = str.maketrans(
 _WORD = r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
 _TOKEN_RE = re.compile(rf"\s+|{_WORD}|.", re.DOTALL)
 _WORD_RE = re.compile(_WORD)
+# A character that is a token by itself wherever it stands: neither space nor part of a word.
+_LONE = re.compile(rf"[^\s{_WORD[1:-2]}]")
 
 # Two paragraphs are "the same paragraph, edited" when the Dice coefficient of their distinct
 # (case-folded) word sets is at least this. Measured on the default corpus (001, 14 paragraphs):
@@ -71,9 +78,56 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
+class _Memo(dict[Any, Any]):
+    """fn(key), remembered by key. A hit is one dict lookup in C (map(memo.__getitem__, ...)
+    needs no Python call); when full, the memo starts again empty."""
+
+    def __init__(self, fn: Callable[[Any], Any], size: int) -> None:
+        super().__init__()
+        self.fn, self.size = fn, size
+
+    def __missing__(self, key: Any) -> Any:
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.fn(key)
+        return value
+
+
+# A paragraph takes part in one diff per sibling it is compared with (up to ten), and the same
+# tokens recur across them: their keys, word counts and word sets are remembered. 2**17
+# entries hold the vocabulary of the 10,000-version benchmark corpus (about 39,000 distinct
+# tokens); the bound keeps a corpus of random tokens from growing a memo without end.
+_MEMO_SIZE = 1 << 17
+_token_keys = _Memo(fold, _MEMO_SIZE)
+_word_counts = _Memo(lambda text: _count_words(text), _MEMO_SIZE)
+_word_sets = _Memo(lambda key: frozenset(_WORD_RE.findall(key.casefold())), _MEMO_SIZE)
+# Tokens, their keys and where each starts, of the texts word-diffed lately: 60% of the text
+# word-diffed in the 1,000-version benchmark had been word-diffed before (against another
+# sibling). The diffs of one group come one after another, so a window of 4,096 texts is
+# enough; a larger one would hold hundreds of megabytes of token lists at 10,000 versions.
+_tokenized = _Memo(lambda text: _tokens_and_keys(text), 1 << 12)
+
+
+# Word diffs of paragraph pairs lately diffed: versions of one article share paragraphs, so
+# the same pair recurs in the diffs of a group (45% of the text word-diffed in the
+# 1,000-version benchmark).
+_word_diffs = _Memo(lambda pair: _word_diff(*pair), 1 << 12)
+
+
+def _tokens_and_keys(text: str) -> tuple[list[str], list[str], list[int]]:
+    """The tokens of text, their keys, and the offset in text of each token and of its end."""
+    tokens = tokenize(text)
+    keys = list(map(_token_keys.__getitem__, tokens))
+    return tokens, keys, [0, *accumulate(map(len, tokens))]
+
+
+def _count_words(text: str) -> int:
+    return len(_WORD_RE.findall(text))
+
+
 def word_count(text: str) -> int:
     """Number of word tokens (runs of letters and digits) in text."""
-    return len(_WORD_RE.findall(text))
+    return _word_counts[text]
 
 
 def word_diff(a: str, b: str) -> tuple[WordOp, ...]:
@@ -83,23 +137,92 @@ def word_diff(a: str, b: str) -> tuple[WordOp, ...]:
     # SequenceMatcher breaks ties toward its first argument; running it in one canonical
     # direction makes word_diff(b, a) the exact mirror of word_diff(a, b).
     if a > b:
-        return _mirror_ops(_word_diff(b, a))
-    return _word_diff(a, b)
+        return _mirror_ops(_word_diffs[b, a])
+    return _word_diffs[a, b]
 
 
 def _word_diff(a: str, b: str) -> tuple[WordOp, ...]:
-    ta, tb = tokenize(a), tokenize(b)
-    keys = {t: fold(t) for t in {*ta, *tb}}
-    ka, kb = [keys[t] for t in ta], [keys[t] for t in tb]
-    ops: list[WordOp] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
-        if tag == "equal":
-            ops.extend(
-                ("equal" if x == y else "typo", x, y)
-                for x, y in zip(ta[i1:i2], tb[j1:j2], strict=True)
-            )
+    if len(a) == len(b):
+        ops = _swapped_marks(a, b)
+        if ops is not None:
+            return ops
+    return _token_diff(a, b)
+
+
+# Each changed character found costs a few slice comparisons: a text with more changes than
+# this is tokenized instead (the result is the same either way).
+_MAX_SWAPPED = 32
+
+
+def _swapped_marks(a: str, b: str) -> tuple[WordOp, ...] | None:
+    """The word diff of two texts of one length that differ only in lone marks of the same
+    key (’ for ', “ for "), found without tokenizing; None when they differ otherwise.
+
+    Such marks are tokens by themselves in both texts and every other token is the same, so
+    the token keys are equal and the diff is the runs of changed marks between unchanged text
+    (what _token_diff gives, tests/test_diffing.py checks)."""
+    changed: list[int] = []
+    if not _find_changed(a, b, 0, len(a), changed):
+        return None
+    runs: list[list[int]] = []  # [first, end) of each run of changed marks
+    for i in changed:
+        x, y = a[i], b[i]
+        if not (_LONE.match(x) and _LONE.match(y)) or _token_keys[x] != _token_keys[y]:
+            return None
+        if runs and runs[-1][1] == i:
+            runs[-1][1] = i + 1
         else:
-            x, y = "".join(ta[i1:i2]), "".join(tb[j1:j2])
+            runs.append([i, i + 1])
+    ops: list[WordOp] = []
+    at = 0
+    for first, end in runs:
+        if at < first:
+            ops.append(("equal", a[at:first], a[at:first]))
+        ops.append(("typo", a[first:end], b[first:end]))
+        at = end
+    if at < len(a):
+        ops.append(("equal", a[at:], a[at:]))
+    return tuple(ops)
+
+
+def _find_changed(a: str, b: str, lo: int, hi: int, changed: list[int]) -> bool:
+    """Add the positions in [lo, hi) where a and b differ, halving the range (each half
+    compared in C); False when there are more than _MAX_SWAPPED."""
+    if a[lo:hi] == b[lo:hi]:
+        return True
+    if hi - lo <= 8:
+        changed.extend(i for i in range(lo, hi) if a[i] != b[i])
+        return len(changed) <= _MAX_SWAPPED
+    mid = (lo + hi) // 2
+    return _find_changed(a, b, lo, mid, changed) and _find_changed(a, b, mid, hi, changed)
+
+
+def _token_diff(a: str, b: str) -> tuple[WordOp, ...]:
+    """Word diff of the tokens of a and b, by the sequence matcher."""
+    # Texts are cut at token offsets (at, bt) rather than joined back from tokens.
+    (ta, ka, at), (tb, kb, bt) = _tokenized[a], _tokenized[b]
+    if ka == kb:
+        # Typography only: the matcher would give one "equal" opcode over everything.
+        opcodes = [("equal", 0, len(ka), 0, len(kb))]
+    else:
+        opcodes = SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes()
+    ops: list[WordOp] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            # Tokens with equal keys, paired one to one: runs of identical tokens are
+            # "equal", runs of tokens that differ in typography only are "typo".
+            start = i1  # where the run of identical tokens before the next difference starts
+            for first, last in _runs(compress(range(i1, i2), map(ne, ta[i1:i2], tb[j1:j2]))):
+                if start < first:
+                    ops.append(("equal", a[at[start] : at[first]], a[at[start] : at[first]]))
+                ops.append(
+                    ("typo", a[at[first] : at[last]], b[bt[first - i1 + j1] : bt[last - i1 + j1]])
+                )
+                start = last
+            if start < i2:
+                ops.append(("equal", a[at[start] : at[i2]], a[at[start] : at[i2]]))
+        else:
+            x, y = a[at[i1] : at[i2]], b[bt[j1] : bt[j2]]
             ops.append((_classify(x, y), x, y))
     merged: list[WordOp] = []
     for op in ops:
@@ -109,6 +232,19 @@ def _word_diff(a: str, b: str) -> tuple[WordOp, ...]:
         else:
             merged.append(op)
     return tuple(merged)
+
+
+def _runs(indices: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """(first, last + 1) of each run of consecutive numbers in increasing indices."""
+    first = last = -2
+    for k in indices:
+        if k != last + 1:
+            if first >= 0:
+                yield first, last + 1
+            first = k
+        last = k
+    if first >= 0:
+        yield first, last + 1
 
 
 def _classify(x: str, y: str) -> str:
@@ -164,41 +300,42 @@ def _align_directed(ka: Sequence[str], kb: Sequence[str]) -> list[_Pairing]:
                 pairs.append(("moved", (i,), (j,)))
                 moved_a.add(i)
                 moved_b.add(j)
-    words_a = [frozenset(_WORD_RE.findall(k.casefold())) for k in ka]
-    words_b = [frozenset(_WORD_RE.findall(k.casefold())) for k in kb]
     for ra, rb in regions:
         left_a = [i for i in ra if i not in moved_a]
         left_b = [j for j in rb if j not in moved_b]
-        pairs.extend(_pair_region(left_a, left_b, words_a, words_b))
+        pairs.extend(_pair_region(left_a, left_b, ka, kb))
     return pairs
 
 
 def _pair_region(
-    left_a: list[int],
-    left_b: list[int],
-    words_a: list[frozenset[str]],
-    words_b: list[frozenset[str]],
+    left_a: list[int], left_b: list[int], ka: Sequence[str], kb: Sequence[str]
 ) -> list[_Pairing]:
     """Pair the unmatched paragraphs of one region as changed, split or merge; rest are only_*."""
-    sa = [words_a[i] for i in left_a]
-    sb = [words_b[j] for j in left_b]
-    m, n = len(sa), len(sb)
+    m, n = len(left_a), len(left_b)
     if not m or not n:
         return [("only_a", (i,), ()) for i in left_a] + [("only_b", (), (j,)) for j in left_b]
+    sa = [_word_sets[ka[i]] for i in left_a]
+    sb = [_word_sets[kb[j]] for j in left_b]
     common = [[len(x & y) for y in sb] for x in sa]
     dice = [[_dice(common[x][y], len(sa[x]), len(sb[y])) for y in range(n)] for x in range(m)]
+    if m == n == 1:  # the usual region, one paragraph each: what the search below finds
+        if dice[0][0] >= CHANGED_MIN:
+            return [("changed", (left_a[0],), (left_b[0],))]
+        return [("only_b", (), (left_b[0],)), ("only_a", (left_a[0],), ())]
     # Candidate moves ending at DP cell (x, y): (steps in A, steps in B, kind, gain).
     cands: dict[tuple[int, int], list[tuple[int, int, str, int]]] = defaultdict(list)
     for x in range(m):
         for y in range(n):
             if dice[x][y] >= CHANGED_MIN:
                 cands[x + 1, y + 1].append((1, 1, "changed", common[x][y]))
-    for x, y, k, gain in _splits(sa, sb, common, dice):
-        cands[x + 1, y + k].append((1, k, "split", gain))
-    common_t = [list(col) for col in zip(*common, strict=True)]
-    dice_t = [list(col) for col in zip(*dice, strict=True)]
-    for y, x, k, gain in _splits(sb, sa, common_t, dice_t):
-        cands[x + k, y + 1].append((k, 1, "merge", gain))
+    if n > 1:  # a split needs two paragraphs in B, a merge two in A
+        for x, y, k, gain in _splits(sa, sb, common, dice):
+            cands[x + 1, y + k].append((1, k, "split", gain))
+    if m > 1:
+        common_t = [list(col) for col in zip(*common, strict=True)]
+        dice_t = [list(col) for col in zip(*dice, strict=True)]
+        for y, x, k, gain in _splits(sb, sa, common_t, dice_t):
+            cands[x + k, y + 1].append((k, 1, "merge", gain))
     # Monotone alignment maximising the number of shared words: a true split shares more words
     # than pairing its first piece and leaving the rest to a weaker neighbour.
     best = [[0] * (n + 1) for _ in range(m + 1)]
@@ -339,14 +476,24 @@ def diff_versions(a: Version, b: Version) -> Diff:
     rows: list[AlignedRow] = []
     shared = 0
     for kind, ia, ib in _align_keys([p.key for p in body_a], [p.key for p in body_b]):
+        if kind == "same" and body_a[ia[0]].text == body_b[ib[0]].text:
+            # Most rows: byte-equal paragraphs, all their words shared.
+            pa1, pb1 = body_a[ia[0]], body_b[ib[0]]
+            rows.append(AlignedRow("equal", (pa1.n,), (pb1.n,)))
+            shared += 2 * word_count(pa1.text)
+            continue
         pa, pb = [body_a[i] for i in ia], [body_b[j] for j in ib]
         row = _row(kind, pa, pb)
         rows.append(row)
         if row.kind in ("equal", "typographic", "moved"):
             shared += sum(word_count(p.text) for p in pa + pb)
         elif row.kind in ("changed", "split", "merge"):
-            shared += sum(
-                word_count(x) + word_count(y) for op, x, y in row.words if op in ("equal", "typo")
+            # The words of the "equal" and "typo" ops: all the row's words but those of the
+            # other ops (ops end between tokens, so no word is cut in two).
+            shared += sum(word_count(p.text) for p in pa + pb) - sum(
+                _count_words(x) + _count_words(y)
+                for op, x, y in row.words
+                if op not in ("equal", "typo")
             )
     total = sum(word_count(p.text) for p in body_a + body_b)
     rows.extend(_boilerplate_rows(a, b))

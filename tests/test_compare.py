@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import Project
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
+
+from corpus_site import templating
+from corpus_site.compare import CONTEXT_WORDS, RowView, trim
 
 A, B = "a9b2f913ca9d78f5", "4d15c612d949296d"
 
@@ -50,16 +57,30 @@ def test_version_page_shows_the_paragraphs_only_000_has_in_words(default_site: P
     inline = section[: section.index('class="corpus-table-wrap corpus-diff-side"')]
     assert inline.count('<strong class="corpus-d-what">only in 000</strong>') == 2
     assert inline.count('<strong class="corpus-d-what">boilerplate only in 000</strong>') == 2
-    assert (
-        "[deleted: </span>A Kiev official confirmed" in section
-        or "[inserted: </span>A Kiev official confirmed" in section
-    )
+    assert "<ins>A Kiev official confirmed" in inline
     assert "data-search-exclude" in html[html.index('class="corpus-versions"') - 80 :][:200]
+    # Screen readers hear the change announced, by the stylesheet (tests/browser checks it in
+    # a browser): not a span in every <del> and <ins>.
+    css = (default_site.site / "stylesheets" / "corpus.css").read_text()
+    assert '.corpus-diff ins::before {\n  content: "[inserted: ";' in css
+    assert 'class="corpus-sr"' not in section
+
+
+def test_side_by_side_view_is_made_from_the_inline_view(default_site: Project) -> None:
+    """The page carries each text once: the side-by-side tab holds only its column headings
+    (corpus.js makes the table, tests/browser checks it) and a note for readers without
+    JavaScript."""
+    html = (default_site.site / "a" / B / "index.html").read_text()
+    section = html[html.index('class="corpus-versions"') :]
+    side = section[section.index('class="corpus-table-wrap corpus-diff-side"') :]
+    side = side[: side.index("</div>")]
+    assert 'data-a="001 (this version)" data-b="000"' in side
+    assert "the Inline tab shows every difference" in side
+    assert "Kiev" not in side and "<table" not in side
+    assert section.count("A Kiev official confirmed") == 1
 
 
 def test_group_page_alignment_links_to_existing_anchors(default_site: Project) -> None:
-    import re
-
     html = (default_site.site / "g" / A / "index.html").read_text()
     links = re.findall(r'href="\.\./\.\./a/([0-9a-f]{16})/#(p\d+)"', html)
     assert len(links) >= 16 + 14
@@ -116,3 +137,73 @@ def test_large_groups_show_full_diffs_for_the_nearest_five(project: Project, cor
     assert "against the 5 nearest versions; the group has 7" in page
     record = json.loads((project.docs / "a" / ("1" * 16) / "version.json").read_text())
     assert [s["diffed"] for s in record["siblings"]] == [True] * 5 + [False]
+
+
+# --- the Versions section's markup, without a build --------------------------------------
+
+WORDS_AND_SPACE = re.compile(r"\S+\s*|\s+")
+
+
+def trim_by_tokens(ops: list[tuple[str, str, str]]) -> tuple[tuple[str, str, str], ...]:
+    """trim's definition, on the tokens themselves: keep CONTEXT_WORDS of them each side."""
+    out: list[tuple[str, str, str]] = []
+    for i, (op, a, b) in enumerate(ops):
+        tokens = WORDS_AND_SPACE.findall(a)
+        head = CONTEXT_WORDS if i > 0 else 0
+        tail = CONTEXT_WORDS if i < len(ops) - 1 else 0
+        if op != "equal" or len(tokens) <= head + tail + 2:
+            out.append((op, a, b))
+            continue
+        kept = ["".join(tokens[:head]), "… ", "".join(tokens[len(tokens) - tail :] if tail else [])]
+        out += [("skip" if k == 1 else "equal", t, t) for k, t in enumerate(kept) if t]
+    return tuple(out)
+
+
+stretch = st.lists(
+    st.sampled_from(["a", "bb", "é", " ", "  ", "\u00a0", "\n", "\u3000", "."]), max_size=40
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(["equal", "equal", "replace"]), stretch), max_size=4))
+def test_trim_keeps_context_words_around_each_change(ops: list[tuple[str, str]]) -> None:
+    full = [(op, text, text) for op, text in ops]
+    assert trim(full) == trim_by_tokens(full)
+
+
+def test_trim_shortens_a_long_unchanged_stretch() -> None:
+    words = " ".join(f"w{k}" for k in range(30))
+    ops = [("replace", "x", "y"), ("equal", f" {words} ", f" {words} "), ("insert", "", "z")]
+    trimmed = trim(ops)
+    assert [op for op, _, _ in trimmed] == ["replace", "equal", "skip", "equal", "insert"]
+    assert trimmed[1][1] == " w0 w1 w2 w3 w4 w5 w6 "
+    assert trimmed[3][1] == "w22 w23 w24 w25 w26 w27 w28 w29 "
+
+
+@given(st.text())
+def test_diff_text_is_escaped_as_the_environment_escapes(text: str) -> None:
+    assert templating._escape(text) == str(escape(text))
+
+
+def test_diff_rows_keep_corpus_text_text() -> None:
+    hostile = '<script>alert("x")</script> & {{ jinja }}'
+    rows = [
+        RowView("only_a", "only in 000", a=(3,), text=hostile),
+        RowView(
+            "changed",
+            "edited",
+            a=(4,),
+            b=(4, 5),
+            words=(("equal", hostile, hostile), ("typo", "<b>", "<i>"), ("replace", "'", '"')),
+        ),
+    ]
+    html = str(templating.diff_rows(rows, ("000", "<001>"), ("", '../x"y/')))
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; {{ jinja }}") == 2
+    assert 'title="typography only, was: &lt;b&gt;">&lt;i&gt;</span>' in html
+    assert "<del>&#39;</del><ins>&#34;</ins>" in html
+    assert '<a href="../x&#34;y/#p4">&lt;001&gt; ¶4, ¶5</a>' in html
+    assert html.startswith(
+        '<p class="corpus-d corpus-d-del"><span class="corpus-sign" aria-hidden="true">−</span> '
+        '<strong class="corpus-d-what">only in 000</strong> (<a href="#p3">000 ¶3</a>): <del>'
+    )

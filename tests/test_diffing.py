@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+
 import pytest
 from conftest import Para, make_version
+from cydifflib import SequenceMatcher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus_site.diffing import diff_versions, fold, swap, tokenize, word_diff
+from corpus_site.diffing import _WORD as WORD
+from corpus_site.diffing import (
+    _swapped_marks,
+    _token_diff,
+    diff_versions,
+    fold,
+    swap,
+    tokenize,
+    word_diff,
+)
 from corpus_site.models import Diff, Version
 
 WORD_KINDS = {"typographic", "changed", "moved", "split", "merge"}
@@ -167,6 +180,43 @@ def test_word_diff_rebuilds_both_texts(a: str, b: str) -> None:
         assert op != "insert" or x == ""
         assert op != "typo" or fold(x) == fold(y)
     assert all(ops[k][0] != ops[k + 1][0] for k in range(len(ops) - 1))
+
+
+tokens = st.lists(
+    st.sampled_from(["the", "soldiers", " ", ",", "Kiev", "'", "border"]), max_size=60
+)
+
+
+@settings(max_examples=500)
+@given(tokens, tokens)
+def test_the_compiled_matcher_gives_difflibs_opcodes(a: list[str], b: list[str]) -> None:
+    # cydifflib stands in for difflib only because it gives the same answer, faster.
+    ours = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    assert ours == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+
+
+def test_swapped_quotes_are_found_without_tokenizing() -> None:
+    a, b = "\u201cIt\u2019s here,\u201d he said \u2013 ok", '"It\'s here," he said - ok'
+    assert _swapped_marks(a, b) is not None
+    assert _swapped_marks(a, b) == _token_diff(a, b)
+    assert _swapped_marks("It\u2019s", "It s") is None  # a space is no mark
+    assert _swapped_marks("x\u2019s", "x-s") is None  # not the same key
+
+
+marks = st.sampled_from(list("\u2018\u2019\u201c\u201d\u2013\u2014\u00b4'\"-`.,a \u0301"))
+
+
+@settings(max_examples=500)
+@given(texts, st.lists(st.tuples(st.integers(0, 39), marks), max_size=8))
+def test_swapped_marks_give_the_token_diff(a: str, swaps: list[tuple[int, str]]) -> None:
+    chars = list(a)
+    for i, mark in swaps:
+        if i < len(chars):
+            chars[i] = mark
+    b = "".join(chars)
+    if a != b:
+        ops = _swapped_marks(a, b)
+        assert ops is None or ops == _token_diff(a, b)
 
 
 @given(texts)
@@ -476,6 +526,23 @@ def test_diff_invariants(
     assert c.split_merge == kinds.count("split") + kinds.count("merge")
     assert c.only_a == kinds.count("only_a")
     assert c.boilerplate_only_b == kinds.count("boilerplate_b")
+    # Similarity, as diff_versions defines it: the words of equal, typographic and moved
+    # rows, and of the "equal" and "typo" ops of the other rows with words.
+    words = re.compile(WORD)
+    shared = sum(
+        len(words.findall(text_a[n])) + len(words.findall(text_b[m]))
+        for r in diff.rows
+        if r.kind in ("equal", "typographic", "moved")
+        for n, m in zip(r.a, r.b, strict=True)
+    ) + sum(
+        len(words.findall(x)) + len(words.findall(y))
+        for r in diff.rows
+        if r.kind in ("changed", "split", "merge")
+        for op, x, y in r.words
+        if op in ("equal", "typo")
+    )
+    total = sum(len(words.findall(p.text)) for p in a.body + b.body)
+    assert diff.similarity == (shared / total if total else 1.0)
     assert 0.0 <= diff.similarity <= 1.0
 
 
