@@ -3,6 +3,11 @@
 read → normalize → group → compare → render → write docs/ → MkDocs build.
 First gather and compute everything, then write; a strict build that finds a problem
 writes nothing.
+
+A rebuild starts from what the last build kept (state.py): it reads only the corpus files
+whose stamp changed, holds the other versions as summaries, finds only the pairs of the
+changed versions, keys the pages from what they were made of, and loads whole versions
+only for the pages it renders. What it writes is what a build without the state writes.
 """
 
 from __future__ import annotations
@@ -14,38 +19,51 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .cache import ResultCache, cache_key, cached_map
-from .cite import format_all
+from .cite import csl_item, format_all
 from .compare import compare_groups
 from .config import Config
 from .errors import CorpusError, LedgerError
-from .grouping import Fingerprint, GroupingSettings, ShingleCache, fingerprints, group_versions
-from .ledger import reconcile
-from .models import Group, Problem, Source, Version
-from .normalize import ShownTitle, mark_recurring, normalize, shown_titles
+from .grouping import (
+    Fingerprint,
+    GroupingSettings,
+    ShingleCache,
+    fingerprints,
+    member_of,
+    regroup,
+)
+from .ledger import Reconciled, ledger_json, reconcile
+from .models import Group, Problem, Source, Summary, Version
+from .normalize import (
+    ShownTitle,
+    apply_marks,
+    normalize,
+    recurring_marks,
+    shown_titles,
+    summarize,
+)
 from .output import (
     WriteRecord,
     WriteReport,
     build_site,
     keep_withdrawn_sources,
-    read_cache,
     read_ledger,
-    write_cache,
     write_docs,
     write_keyed,
     write_ledger,
 )
 from .render import (
+    CorpusParts,
     SiteInput,
-    citation_items,
+    citation,
     corpus_files,
     group_file,
-    group_keys,
+    group_key,
     group_path,
     ledger_metadata,
-    page_keys,
+    page_key,
     problems_by_file,
     version_files,
     version_paths,
@@ -53,13 +71,20 @@ from .render import (
 from .sources import (
     Sidecar,
     drop_duplicate_ids,
+    file_stamp,
     list_corpus_files,
     manifest_problems,
     parse_source,
     read_bytes,
     read_sidecar,
 )
+from .state import BuildState, FileRecord, load_state, save_state
 from .workers import Progress, ordered_map
+
+# Formatted citations are kept in the result cache under this prefix and their
+# cite.citation_key, without the code fingerprint: what citeproc-py makes of an item does
+# not change with this program (formatting 10,000 takes 5 s).
+_CITATION = "citation:"
 
 
 @dataclass(frozen=True)
@@ -67,7 +92,7 @@ class BuildReport:
     """What one build did: counts, problems, what was written, how long each stage took."""
 
     files: int
-    versions: tuple[Version, ...]
+    versions: tuple[Summary, ...]
     groups: tuple[Group, ...]
     problems: tuple[Problem, ...]
     written: WriteReport | None
@@ -86,60 +111,145 @@ class BuildReport:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
+class _StaleState(Exception):
+    """The build state promised a result that the corpus or the cache no longer gives."""
+
+
+@dataclass
+class _Reading:
+    """The corpus as one build read it."""
+
+    files: list[str]  # every corpus file, in corpus order
+    records: list[FileRecord]  # what each gave, in the same order
+    summaries: list[Summary]  # of the published versions as read, in corpus order
+    problems: list[Problem]
+    read_keys: dict[str, str]  # version ID -> cache key of its reading
+    fresh: dict[str, Version]  # versions this build holds whole, as read, by ID
+
+
 def read_and_normalize(
     config: Config, progress: Progress | None = None, cache: ResultCache | None = None
 ) -> tuple[list[str], list[Version], list[Problem], dict[str, str]]:
     """Stages 1 and 2: the corpus files, their versions, the problems found, and the cache
-    key of each version's reading (by ID). This process reads each file once (its bytes
-    make its cache key); a file whose bytes, metadata and settings are those of an earlier
-    build is taken from the cache, the others are parsed and normalized in worker
-    processes, which inherit the bytes instead of reading them again."""
+    key of each version's reading (by ID). Every file is read (a build keeps most of them
+    as summaries instead: _read_corpus)."""
     cache = cache or ResultCache(None)
+    reading = _read_corpus(config, {}, cache, progress)
+    versions = [reading.fresh[s.id] for s in reading.summaries]
+    return reading.files, versions, reading.problems, reading.read_keys
+
+
+def _read_corpus(
+    config: Config,
+    known: Mapping[str, FileRecord],
+    cache: ResultCache,
+    progress: Progress | None,
+) -> _Reading:
+    """Read the corpus: a file whose stamp is the one known for it (the last build's
+    record) is not read again; the others are read once in this process (their bytes make
+    their cache key), taken from the cache when a build read the same bytes, metadata and
+    settings, else parsed and normalized in worker processes, which inherit the bytes."""
     files = list_corpus_files(config.corpus_dir)
     problems = manifest_problems(config.manifest, files)
-    settings = repr((config.manifest, config.limits, config.boilerplate_patterns))
-    gathered = [_gather(config, rel, order, settings) for order, rel in enumerate(files)]
-    readable = [g for g in gathered if g.raw is not None]
+    settings = _read_settings(config)
+    now = time.time_ns()
+    records: list[FileRecord | None] = [None] * len(files)
+    todo: list[_Gathered] = []
+    stamps: dict[int, tuple[int, ...] | None] = {}
+    for order, rel in enumerate(files):
+        stamp = file_stamp(config.corpus_dir, rel, now)
+        last = known.get(rel)
+        if (
+            last is not None
+            and stamp is not None
+            and last.stamp == stamp
+            and last.order == order
+            and last.key is not None
+        ):
+            records[order] = last
+            continue
+        item = _gather(config, rel, order, settings)
+        if item.problem is not None:
+            records[order] = FileRecord(None, None, order, None, None, (item.problem,), None, None)
+        elif item.key is not None and last is not None and last.key == item.key:
+            records[order] = last._replace(stamp=stamp)  # touched, not changed
+        else:
+            todo.append(item)
+            stamps[order] = stamp
     results, _ = cached_map(
         cache,
         lambda item: _read_file(config, item),
-        readable,
-        [g.key for g in readable],
+        todo,
+        [g.key for g in todo],
         config.workers,
         progress,
         "Reading files",
         chunksize=32,
-        compress=False,  # loaded back on every build: 3x faster uncompressed
+        compress=False,  # loaded back whenever a page is rendered: 3x faster uncompressed
     )
-    result_of = dict(zip((g.order for g in readable), results, strict=True))
-    sources: list[Source] = []
-    normalized: dict[str, tuple[Version | Problem, str]] = {}
-    for item in gathered:
-        if item.problem is not None:
-            problems.append(item.problem)
-            continue
-        source, outcome, file_problems = result_of[item.order]
-        problems.extend(file_problems)
-        if source is not None and outcome is not None:
-            sources.append(source)
-            normalized[source.path] = (outcome, item.key or "")
-    kept, duplicate_problems = drop_duplicate_ids(sources)
-    problems.extend(duplicate_problems)
-    versions: list[Version] = []
-    read_keys: dict[str, str] = {}
-    for source in kept:
-        outcome, key = normalized[source.path]
+    read: dict[int, Version] = {}  # by corpus order: two files may claim one ID
+    grouping = repr(config.grouping)
+    for item, (source, outcome, file_problems, summary) in zip(todo, results, strict=True):
+        failure = outcome if isinstance(outcome, Problem) else None
         if isinstance(outcome, Version):
-            versions.append(outcome)
-            read_keys[outcome.id] = key
-        else:
-            problems.append(outcome)
-    return files, versions, problems, read_keys
+            read[item.order] = outcome
+        records[item.order] = FileRecord(
+            stamp=stamps[item.order] if item.key else None,
+            key=item.key,
+            order=item.order,
+            ident=(source.id, source.sha256, source.id_origin) if source else None,
+            summary=summary,
+            problems=tuple(file_problems),
+            failure=failure,
+            fingerprint=_fingerprint_key(grouping, item.key) if summary and item.key else None,
+        )
+    done = [r for r in records if r is not None]
+    assert len(done) == len(files), "every corpus file has its record"
+    for record in done:
+        problems.extend(record.problems)
+    kept, duplicate_problems = drop_duplicate_ids(
+        [_Ident(files[r.order], *r.ident, r.order) for r in done if r.ident is not None]
+    )
+    problems.extend(duplicate_problems)
+    summaries: list[Summary] = []
+    read_keys: dict[str, str] = {}
+    fresh: dict[str, Version] = {}
+    for ident in kept:
+        record = done[ident.order]
+        if record.summary is not None:
+            summaries.append(record.summary)
+            read_keys[ident.id] = record.key or ""
+            if ident.order in read:
+                fresh[ident.id] = read[ident.order]
+        elif record.failure is not None:
+            problems.append(record.failure)
+    return _Reading(files, done, summaries, problems, read_keys, fresh)
+
+
+class _Ident(NamedTuple):
+    """What drop_duplicate_ids needs of a file's source."""
+
+    path: str
+    id: str
+    sha256: str
+    id_origin: str
+    order: int
+
+
+def _read_settings(config: Config) -> str:
+    """Everything besides a file's own bytes that its reading depends on."""
+    return repr((config.manifest, config.limits, config.boilerplate_patterns))
+
+
+def _fingerprint_key(grouping: str, read_key: str) -> str:
+    """The cache key of a version's fingerprint: its reading and the grouping settings."""
+    return cache_key("fingerprint", grouping, read_key)
 
 
 # One file's reading: its source (None when it cannot be read), its version or the error
-# that kept it from being normalized, and the problems found while reading.
-_FileResult = tuple[Source | None, Version | Problem | None, list[Problem]]
+# that kept it from being normalized, the problems found while reading, and the summary of
+# its version.
+_FileResult = tuple[Source | None, Version | Problem | None, list[Problem], Summary | None]
 
 
 @dataclass(frozen=True)
@@ -170,6 +280,58 @@ def _gather(config: Config, rel: str, order: int, settings: str) -> _Gathered:
     return _Gathered(rel, order, raw, sidecar, key)
 
 
+def _read_file(config: Config, item: _Gathered) -> _FileResult:
+    assert item.raw is not None, "only readable files are parsed"
+    source, problems = parse_source(
+        item.rel, item.order, item.raw, item.sidecar, config.manifest, config.limits
+    )
+    if source is None:
+        return None, None, problems, None
+    try:
+        version = normalize(source, config.boilerplate_patterns, config.limits.max_paragraphs)
+    except CorpusError as exc:
+        return source, Problem(exc.file, "error", exc.code, exc.message), problems, None
+    return source, version, problems, summarize(version, item.key)
+
+
+class _Versions:
+    """Whole versions as read (before recurring boilerplate is marked), by ID: those this
+    build read, the others loaded from the cache (or read again) when a page needs them."""
+
+    def __init__(self, config: Config, reading: _Reading, cache: ResultCache) -> None:
+        self.config = config
+        self.reading = reading
+        self.cache = cache
+        self.record_of = {s.id: reading.records[s.order] for s in reading.summaries}
+
+    def load(self, ids: Iterable[str]) -> dict[str, Version]:
+        """The versions of these IDs."""
+        ids = list(ids)
+        fresh = self.reading.fresh
+        wanted = [vid for vid in dict.fromkeys(ids) if vid not in fresh]
+        found = self.cache.get_many([self.record_of[vid].key for vid in wanted])
+        for vid in wanted:
+            record = self.record_of[vid]
+            result = found.get(record.key or "")
+            if result is None:
+                result = self._read_again(vid, record)
+            if not isinstance(result[1], Version) or result[1].id != vid:
+                raise _StaleState(f"{vid}: the cache holds another reading")
+            fresh[vid] = result[1]
+        return {vid: fresh[vid] for vid in ids}
+
+    def _read_again(self, vid: str, record: FileRecord) -> _FileResult:
+        """A version whose reading the cache lost: read from the corpus, which must still
+        hold what the record says (else the state was wrong about the file)."""
+        rel = self.reading.files[record.order]
+        item = _gather(self.config, rel, record.order, _read_settings(self.config))
+        if item.key is None or item.key != record.key:
+            raise _StaleState(f"{rel} changed although its stamp did not")
+        result = _read_file(self.config, item)
+        self.cache.put(item.key, result, compress=False)
+        return result
+
+
 def fingerprint_versions(
     versions: Sequence[Version],
     read_keys: Mapping[str, str],
@@ -182,9 +344,8 @@ def fingerprint_versions(
     worker processes and cached by the version's reading: a rebuild makes only those of
     the files that changed."""
     cache = cache or ResultCache(None)
-    keys = [
-        cache_key("fingerprint", repr(settings), read_keys.get(v.id) or repr(v)) for v in versions
-    ]
+    grouping = repr(settings)
+    keys = [_fingerprint_key(grouping, read_keys.get(v.id) or repr(v)) for v in versions]
     shared = ShingleCache()  # each worker fills its own copy: stories share their words
     prints, _ = cached_map(
         cache,
@@ -202,7 +363,8 @@ def fingerprint_versions(
 
 def version_digests(versions: Sequence[Version], read_keys: Mapping[str, str]) -> dict[str, str]:
     """A short stand-in for each version in cache keys: the key of its reading plus what
-    was marked after reading (recurring boilerplate). Cheaper than hashing the version."""
+    was marked after reading (recurring boilerplate). Cheaper than hashing the version
+    (the same as Summary.digest)."""
     return {
         v.id: cache_key(
             "version",
@@ -213,20 +375,76 @@ def version_digests(versions: Sequence[Version], read_keys: Mapping[str, str]) -
     }
 
 
-def _read_file(config: Config, item: _Gathered) -> _FileResult:
-    assert item.raw is not None, "only readable files are parsed"
-    source, problems = parse_source(
-        item.rel, item.order, item.raw, item.sidecar, config.manifest, config.limits
+def _group(
+    config: Config,
+    reading: _Reading,
+    loader: _Versions,
+    cache: ResultCache,
+    state: BuildState | None,
+    progress: Progress | None,
+) -> tuple[tuple[Group, ...], tuple[Problem, ...], Any]:
+    """Stage 3 over the summaries: the fingerprints of the versions this build read are
+    made (or taken from the cache); the others' only when a changed version's candidate
+    pairs need them (grouping.regroup)."""
+    settings = config.grouping
+    summaries = reading.summaries
+    read = [reading.fresh[s.id] for s in summaries if s.id in reading.fresh]
+    made = fingerprint_versions(read, reading.read_keys, settings, cache, config.workers, progress)
+    keys = [loader.record_of[s.id].fingerprint or "" for s in summaries]
+
+    def fetch(indices: Sequence[int]) -> list[Fingerprint]:
+        wanted = [i for i in indices if summaries[i].id not in made]
+        found = cache.get_many([keys[i] for i in wanted])
+        missing = [i for i in wanted if keys[i] not in found]
+        if missing:
+            versions = loader.load(summaries[i].id for i in missing)
+            computed = fingerprints([versions[summaries[i].id] for i in missing], settings)
+            for i, fingerprint in zip(missing, computed, strict=True):
+                found[keys[i]] = fingerprint
+                cache.put(keys[i], fingerprint, compress=False)
+        return [made.get(summaries[i].id) or found[keys[i]] for i in indices]
+
+    members = [member_of(s) for s in summaries]
+    previous = state.pairs if state is not None else None
+    return regroup(members, keys, fetch, settings, previous)
+
+
+def _mark(
+    config: Config,
+    summaries: Sequence[Summary],
+    group_of: Mapping[str, str],
+    loader: _Versions,
+    known: Mapping[str, Summary],
+) -> tuple[list[Summary], dict[int, str], dict[str, Summary]]:
+    """Recurring boilerplate: the summaries with it marked, the marks (paragraph hash ->
+    why), and the marked summaries by what marked them (for the next build)."""
+    marks = recurring_marks(
+        [s.keys for s in summaries],
+        [s.id for s in summaries],
+        config.recurring_min_files,
+        group_of,
+        config.recurring_min_groups,
     )
-    if source is None:
-        return None, None, problems
-    try:
-        version: Version | Problem = normalize(
-            source, config.boilerplate_patterns, config.limits.max_paragraphs
-        )
-    except CorpusError as exc:
-        version = Problem(exc.file, "error", exc.code, exc.message)
-    return source, version, problems
+    if not marks:
+        return list(summaries), marks, {}
+    marked: dict[str, Summary] = {}
+    todo: dict[int, str] = {}
+    for i, summary in enumerate(summaries):
+        found = [(k, marks[k]) for k in summary.keys if k in marks]
+        if found:
+            todo[i] = summary.digest + repr(found)  # what its marked summary is made of
+    missing = [summaries[i].id for i, key in todo.items() if key not in known]
+    versions = loader.load(missing)
+    out = list(summaries)
+    for i, key in todo.items():
+        summary = summaries[i]
+        if key in known:
+            out[i] = known[key]
+        else:
+            version = apply_marks(versions[summary.id], marks)
+            out[i] = summarize(version, loader.reading.read_keys.get(summary.id), summary.keys)
+        marked[key] = out[i]
+    return out, marks, marked
 
 
 def build(config: Config, progress: Progress | None = None) -> BuildReport:
@@ -237,44 +455,85 @@ def build(config: Config, progress: Progress | None = None) -> BuildReport:
         gc.unfreeze()  # what the build kept from the cycle collector is collectable again
 
 
+def _state_settings(config: Config) -> str:
+    """What the parts of a build state were made with (load_state keeps none of a state
+    made with anything else): the program, the settings, the folders."""
+    return cache_key(
+        "build state",
+        _read_settings(config),
+        os.fspath(config.corpus_dir.resolve()),
+        os.fspath(config.docs_dir.resolve()),
+        repr(config.grouping),
+        repr((config.recurring_min_files, config.recurring_min_groups, config.nearest_siblings)),
+        repr((config.site_url, config.site_name)),
+    )
+
+
 def _build(config: Config, progress: Progress | None) -> BuildReport:
     seconds: dict[str, float] = {}
     started = _process_age()
     if started is not None:
         seconds["python start-up and imports"] = started
     clock = time.perf_counter()
-
+    settings = _state_settings(config)
+    state = load_state(config.cache_dir / "state.pickle", settings)
+    seconds["load build state"] = time.perf_counter() - clock
     cache = ResultCache(config.cache_dir / "results.sqlite")
-    listed, versions, problems, read_keys = read_and_normalize(config, progress, cache)
-    # The versions live as long as the build and hold no reference cycles: kept out of the
-    # cycle collector, whose full passes over their millions of objects otherwise slow
-    # every later stage that allocates (writing a 10,000-version ledger: 1.5 s -> 1.1 s).
+    try:
+        return _build_from(config, progress, cache, state, settings, seconds)
+    except _StaleState:
+        # The state or the cache did not match the corpus (a file changed under an
+        # unchanged stamp, or the cache lost an entry it vouched for): nothing has been
+        # written yet; build again from the corpus alone.
+        gc.unfreeze()
+        return _build_from(config, progress, cache, None, settings, seconds)
+
+
+def _build_from(
+    config: Config,
+    progress: Progress | None,
+    cache: ResultCache,
+    state: BuildState | None,
+    settings: str,
+    seconds: dict[str, float],
+) -> BuildReport:
+    clock = time.perf_counter()
+    reading = _read_corpus(config, state.files if state else {}, cache, progress)
+    loader = _Versions(config, reading, cache)
+    problems = reading.problems
+    # What the build keeps holds no reference cycles: kept out of the cycle collector,
+    # whose full passes over its millions of objects otherwise slow every later stage
+    # that allocates (writing a 10,000-version ledger: 1.5 s -> 1.1 s).
     gc.freeze()
     seconds["read and normalize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    known = fingerprint_versions(
-        versions, read_keys, config.grouping, cache, config.workers, progress
-    )
-    groups, group_problems = group_versions(versions, config.grouping, known)
+    groups, group_problems, pairs = _group(config, reading, loader, cache, state, progress)
     problems.extend(group_problems)
-    group_of = {member: g.id for g in groups for member in g.members}
-    versions = mark_recurring(
-        versions, config.recurring_min_files, group_of, config.recurring_min_groups
+    group_of = {member: g for g in groups for member in g.members}
+    summaries, marks, marked = _mark(
+        config,
+        reading.summaries,
+        {m: g.id for m, g in group_of.items()},
+        loader,
+        state.marked if state else {},
     )
-    titles = shown_titles(versions, groups)
-    digests = version_digests(versions, read_keys)
+    titles = shown_titles(summaries, groups)
+    digests = {s.id: s.digest for s in summaries}
     seconds["group"] = time.perf_counter() - clock
 
     # Permanence: every URL ever published must still answer, with the same text.
     clock = time.perf_counter()
-    previous = read_ledger(config.ledger_file)
+    known_ledger = None
+    if state is not None and state.ledger_sha256 and state.ledger is not None:
+        known_ledger = (state.ledger_sha256, state.ledger)
+    previous, ledger_sha256 = read_ledger(config.ledger_file, known_ledger)
     reconciled = reconcile(
         previous,
-        versions,
+        summaries,
         groups,
         titles={vid: t.text for vid, t in titles.items()},
-        metadata={v.id: ledger_metadata(v) for v in versions},
+        metadata={s.id: ledger_metadata(s) for s in summaries},
         today=config.today,
         accept_changed=config.accept_changed,
         remove_sources=dict(config.remove_sources),
@@ -285,8 +544,8 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
 
     problems = sorted(problems, key=lambda p: (p.file, p.severity, p.code, p.message))
     report = BuildReport(
-        files=len(listed),
-        versions=tuple(versions),
+        files=len(reading.files),
+        versions=tuple(summaries),
         groups=tuple(groups),
         problems=tuple(problems),
         written=None,
@@ -303,33 +562,31 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
         reconciled.tombstones(), config.withdrawn_dir, config.docs_dir
     )
     comparison_keys = comparison_keys_of(groups, titles, digests, config.nearest_siblings)
-    site = SiteInput(
-        versions=versions,
-        groups=groups,
-        titles=titles,
-        problems=problems,
-        versions_blocks={},
-        group_blocks={},
-        sibling_records={},
-        reconciled=reconciled,
-        withdrawn_sources=withdrawn_sources,
-        site_url=config.site_url,
-        site_name=config.site_name,
-        page_digests={
-            v: cache_key(digest, comparison_keys.get(group_of[v], ""))
-            for v, digest in digests.items()
-        },
-        group_digests=comparison_keys,
-    )
     record = WriteRecord(config.cache_dir / "written.json", config.docs_dir)
-    plan = _plan_pages(site, record)
+    plan = _plan_pages(
+        summaries,
+        group_of,
+        titles,
+        problems,
+        reconciled,
+        comparison_keys,
+        config,
+        record,
+        state,
+    )
     seconds["find changed pages"] = time.perf_counter() - clock
 
+    # Whole versions, marked, for the pages to render and the groups to compare again.
     clock = time.perf_counter()
-    by_id = {v.id: v for v in versions}
     changed_groups = [g for g in groups if g.id in plan.groups]
+    wanted = [v.id for v in plan.versions]
+    wanted += [m for g in changed_groups if len(g.members) > 1 for m in g.members]
+    whole = {vid: apply_marks(v, marks) for vid, v in loader.load(wanted).items()}
+    seconds["load versions"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
     comparison = compare_groups(
-        [by_id[m] for g in changed_groups for m in g.members],
+        [whole[m] for g in changed_groups if len(g.members) > 1 for m in g.members],
         changed_groups,
         titles,
         config.nearest_siblings,
@@ -342,21 +599,29 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
     seconds["compare"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    citations = format_all(
-        citation_items(site), read_cache(config.cache_file), config.workers, progress
-    )
-    seconds["cite"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    site = replace(
-        site,
+    site = SiteInput(
+        versions=[whole[v.id] for v in plan.versions],
+        groups=groups,
+        titles=titles,
+        problems=problems,
         versions_blocks=comparison.version_blocks,
         group_blocks=comparison.group_blocks,
         sibling_records=comparison.sibling_records,
-        citations=citations,
+        reconciled=reconciled,
+        withdrawn_sources=withdrawn_sources,
+        site_url=config.site_url,
+        site_name=config.site_name,
+        summaries=summaries,
     )
+    citations = _format_citations(site, group_of, cache, config.workers, progress)
+    cache.keep(_CITATION + key for key in plan.citations)
+    seconds["cite"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    site = replace(site, citations=citations)
     done = _render_pages(site, plan, record, config.docs_dir, config.workers, progress)
-    files = corpus_files(site)
+    parts = CorpusParts(state.corpus_parts if state else None)
+    files = corpus_files(site, parts)
     seconds["render"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -364,20 +629,42 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
     seconds["write docs"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    if reconciled.ledger != previous or not config.ledger_file.is_file():
+    ledger_parts = state.ledger_parts if state else None
+    if reconciled.ledger != previous or ledger_sha256 is None:
         # Unchanged (the usual rebuild), the 14 MB of a 10,000-version ledger are not
         # written out again to find that they are the same.
-        write_ledger(config.ledger_file, reconciled.ledger)
+        content, ledger_parts = ledger_json(reconciled.ledger, ledger_parts)
+        write_ledger(config.ledger_file, content)
+        ledger_sha256 = _sha256(content)
     seconds["write ledger"] = time.perf_counter() - clock
+
     clock = time.perf_counter()
-    write_cache(config.cache_file, citations)
-    cache.keep_used()
+    cache.keep(r.key for r in reading.records if r.key)
+    cache.keep(r.fingerprint for r in reading.records if r.fingerprint)
+    kept = cache.keep_used(state.cache_keys if state else None)
+    new_state = BuildState(
+        settings=settings,
+        files=dict(zip(reading.files, reading.records, strict=True)),
+        marked=marked,
+        pairs=pairs,
+        ledger_sha256=ledger_sha256,
+        ledger=reconciled.ledger,
+        ledger_parts=ledger_parts,
+        pages=plan.memo,
+        group_pages=plan.group_memo,
+        corpus_parts=parts.keep(),
+        cache_keys=kept,
+    )
+    if state is None or _changed(state, new_state):
+        save_state(config.cache_dir / "state.pickle", new_state)
     seconds["write caches"] = time.perf_counter() - clock
 
     site_dir = None
     mkdocs_warnings: tuple[str, ...] = ()
     if config.build_site:
-        built = build_site(config.mkdocs_file, config.docs_dir, config.site_dir)
+        built = build_site(
+            config.mkdocs_file, config.docs_dir, config.site_dir, workers=config.workers
+        )
         site_dir = config.site_dir
         mkdocs_warnings = built.warnings
         seconds.update(built.seconds)
@@ -386,6 +673,56 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
     write_build_report(final, config.site_dir.parent / "build-report.json")
     seconds["write build report"] = time.perf_counter() - clock  # shown in the summary only
     return final
+
+
+def _sha256(content: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content).hexdigest()
+
+
+def _changed(old: BuildState, new: BuildState) -> bool:
+    """Whether the new state holds anything the old one does not (else it is not written:
+    an unchanged rebuild writes nothing)."""
+    same = (
+        old.pairs is new.pairs
+        and old.ledger is new.ledger
+        and old.ledger_sha256 == new.ledger_sha256
+        and old.cache_keys == new.cache_keys
+        and old.corpus_parts is new.corpus_parts
+        and _same_values(old.files, new.files)
+        and _same_values(old.marked, new.marked)
+        and _same_values(old.pages, new.pages)
+        and _same_values(old.group_pages, new.group_pages)
+    )
+    return not same
+
+
+def _same_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether two mappings hold the same keys, with the very same values."""
+    return len(old) == len(new) and all(old.get(k) is v for k, v in new.items())
+
+
+def _format_citations(
+    site: SiteInput,
+    group_of: Mapping[str, Group],
+    cache: ResultCache,
+    workers: int | None,
+    progress: Progress | None,
+) -> dict[str, dict[str, str]]:
+    """The formatted citations of the pages to render: from the cache where an earlier
+    build formatted the same item, the others with citeproc-py (cite.format_all)."""
+    from .cite import citation_key
+
+    items = [csl_item(citation(v, group_of[v.id], site)) for v in site.versions]
+    keys = [citation_key(item) for item in items]
+    stored = cache.get_many([_CITATION + key for key in keys])
+    known = {key: stored[_CITATION + key] for key in keys if _CITATION + key in stored}
+    citations = format_all(items, known, workers, progress)
+    for key in keys:
+        if key not in known:
+            cache.put(_CITATION + key, citations[key])
+    return citations
 
 
 def comparison_keys_of(
@@ -413,38 +750,98 @@ class _Plan:
     """The pages of a build and which of them must be rendered."""
 
     keys: Mapping[str, str]  # path -> key of its content, for every version and group page
-    versions: Sequence[Version]  # versions whose files are not all current
+    versions: Sequence[Summary]  # versions whose files are not all current
     groups: frozenset[str]  # groups whose page or some member's files are not current
     current: frozenset[str]  # paths already holding their content, by the write record
+    citations: Sequence[str]  # cite.citation_key of every version's citation
+    # What the keys were made from, for the next build: ID -> (inputs, keys...).
+    memo: dict[str, tuple[Any, str, str]]
+    group_memo: dict[str, tuple[Any, str]]
 
 
-def _plan_pages(site: SiteInput, record: WriteRecord) -> _Plan:
-    """Key every version and group page; find those that docs/ does not hold yet."""
-    page_key = page_keys(site)
-    group_key = group_keys(site)
+def _plan_pages(
+    summaries: Sequence[Summary],
+    group_of: Mapping[str, Group],
+    titles: Mapping[str, ShownTitle],
+    problems: Sequence[Problem],
+    reconciled: Reconciled,
+    comparison_keys: Mapping[str, str],
+    config: Config,
+    record: WriteRecord,
+    state: BuildState | None,
+) -> _Plan:
+    """Key every version and group page; find those that docs/ does not hold yet. A key
+    is made again only when what it is made from changed since the last build."""
+    known = state.pages if state is not None else {}
+    known_groups = state.group_pages if state is not None else {}
+    problems_of: dict[str, list[Problem]] = {}
+    for problem in problems:
+        problems_of.setdefault(problem.file, []).append(problem)
+    entries = reconciled.ledger.versions
+    site = (config.site_url, config.site_name)
     keys: dict[str, str] = {}
     current: set[str] = set()
     stale_versions = []
     stale_groups = set()
-    group_of = {m: g.id for g in site.groups for m in g.members}
-    for version in site.versions:
-        *pages, source = version_paths(version.id)
-        mine = {rel: page_key[version.id] for rel in pages}
-        mine[source] = version.source.sha256
-        keys.update(mine)
-        fresh = {rel for rel, key in mine.items() if record.current(rel, key)}
-        current |= fresh
-        if len(fresh) < len(mine):
-            stale_versions.append(version)
-            stale_groups.add(group_of[version.id])
-    for group in site.groups:
+    memo: dict[str, tuple[Any, str, str]] = {}
+    for summary in summaries:
+        vid = summary.id
+        group = group_of[vid]
+        comparison = comparison_keys.get(group.id, "")
+        mine = tuple(problems_of.get(summary.path, ()))
+        inputs = (summary.digest, comparison, group, titles[vid], mine, entries[vid], site)
+        last = known.get(vid)
+        if last is None or last[0] != inputs:
+            key, cite = page_key(
+                summary,
+                group,
+                titles[vid],
+                mine,
+                entries[vid],
+                cache_key(summary.digest, comparison),
+                *site,
+            )
+            last = (inputs, key, cite)
+        memo[vid] = last
+        *pages, source = version_paths(vid)
+        fresh = 0
+        for rel in pages:
+            keys[rel] = last[1]
+            if record.current(rel, last[1]):
+                current.add(rel)
+                fresh += 1
+        keys[source] = summary.sha256
+        if record.current(source, summary.sha256):
+            current.add(source)
+            fresh += 1
+        if fresh < len(pages) + 1:
+            stale_versions.append(summary)
+            stale_groups.add(group.id)
+    by_id = {s.id: s for s in summaries}
+    group_memo: dict[str, tuple[Any, str]] = {}
+    for group in dict.fromkeys(group_of.values()):
+        comparison = comparison_keys.get(group.id, "")
+        inputs = (group, comparison, tuple((by_id[m].digest, titles[m]) for m in group.members))
+        last_group = known_groups.get(group.id)
+        if last_group is None or last_group[0] != inputs:
+            members = [by_id[m] for m in group.members]
+            last_group = (inputs, group_key(group, comparison, members, titles))
+        group_memo[group.id] = last_group
         rel = group_path(group.id)
-        keys[rel] = group_key[group.id]
-        if record.current(rel, keys[rel]):
+        keys[rel] = last_group[1]
+        if record.current(rel, last_group[1]):
             current.add(rel)
         else:
             stale_groups.add(group.id)
-    return _Plan(keys, stale_versions, frozenset(stale_groups), frozenset(current))
+    return _Plan(
+        keys,
+        stale_versions,
+        frozenset(stale_groups),
+        frozenset(current),
+        [m[2] for m in memo.values()],
+        memo,
+        group_memo,
+    )
 
 
 def _render_pages(
@@ -458,10 +855,10 @@ def _render_pages(
     """Render and write the pages of the plan, in worker processes; path -> True written,
     False unchanged, None current (by the record) for every version and group page."""
     group_of = {m: g for g in site.groups for m in g.members}
-    by_id = {v.id: v for v in site.versions}
+    by_id = {s.id: s for s in site.summaries}
     problems_of = problems_by_file(site)
     changed_groups = [g for g in site.groups if g.id in plan.groups]
-    units: list[Version | Group] = [*plan.versions, *changed_groups]
+    units: list[Version | Group] = [*site.versions, *changed_groups]
 
     def render_and_write(unit: Version | Group) -> list[tuple[str, bool | None, Any]]:
         if isinstance(unit, Version):

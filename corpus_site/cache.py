@@ -57,6 +57,7 @@ class ResultCache:
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self.used: set[str] = set()  # every key asked for or stored by this build
+        self.stored: set[str] = set()  # every key stored by this build
 
     def _connect(self) -> sqlite3.Connection | None:
         if self.path is None:
@@ -111,6 +112,7 @@ class ResultCache:
         if connection is None:
             return
         self.used.add(key)
+        self.stored.add(key)
         try:
             connection.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, blob))
         except sqlite3.DatabaseError:
@@ -128,19 +130,54 @@ class ResultCache:
         of unchanged pages, which were not needed)."""
         self.used.update(keys)
 
-    def keep_used(self) -> None:
-        """Commit; drop every entry this build did not use."""
-        keys = self.used
+    def keep_used(self, previous: frozenset[str] | None = None) -> frozenset[str]:
+        """Commit; drop every entry this build did not use; return the keys of the entries
+        the cache now holds.
+
+        previous: what keep_used returned after the last build, when this build knows it.
+        Then the entries to drop are those that build kept and this one did not use, by
+        name, and the whole table is swept only when it does not hold what that accounts
+        for (entries left by a build stopped before this step): 20,000 keys cost 0.1 s to
+        sweep, a few to drop by name almost nothing."""
         connection = self._connect()
         if connection is None:
-            return
-        connection.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-        connection.execute("DELETE FROM used")
-        connection.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in keys))
-        connection.execute("DELETE FROM results WHERE key NOT IN (SELECT key FROM used)")
+            return frozenset()
+        try:
+            held = self._sweep(connection, previous)
+        except sqlite3.DatabaseError:
+            # Damaged past what opening it shows: the next build starts a new cache.
+            self._connection = None
+            connection.close()
+            _remove(self.path)
+            return frozenset()
+        self.close()
+        return held
+
+    def _sweep(
+        self, connection: sqlite3.Connection, previous: frozenset[str] | None
+    ) -> frozenset[str]:
+        held: frozenset[str] | None = None
+        if previous is not None:
+            gone = sorted(previous - self.used)
+            for start in range(0, len(gone), 500):
+                batch = gone[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                connection.execute(f"DELETE FROM results WHERE key IN ({marks})", batch)
+            held = (previous & self.used) | self.stored
+            (count,) = connection.execute("SELECT count(*) FROM results").fetchone()
+            if count != len(held):
+                held = None
+        if held is None:
+            connection.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+            connection.execute("DELETE FROM used")
+            connection.executemany(
+                "INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used)
+            )
+            connection.execute("DELETE FROM results WHERE key NOT IN (SELECT key FROM used)")
+            held = frozenset(k for (k,) in connection.execute("SELECT key FROM results"))
         connection.commit()
         connection.execute("PRAGMA incremental_vacuum")
-        self.close()
+        return held
 
     def close(self) -> None:
         """Commit and close. Call it before forking workers: an SQLite connection must not

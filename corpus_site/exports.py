@@ -48,6 +48,14 @@ def indented_json(record: Any) -> bytes:
     return "".join(out).encode()
 
 
+def encode_json(value: Any, newline: str = "\n") -> str:
+    """A value as indented_json encodes it where it stands after `newline` (a line break and
+    the indent of the line holding the value): to encode a large record in parts."""
+    out: list[str] = []
+    _encode(value, newline, out)
+    return "".join(out)
+
+
 _ENCODE_STRING = json.encoder.encode_basestring  # the C version, as json.dumps uses
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 

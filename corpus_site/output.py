@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import sitebuild
 from .errors import BuildError, LedgerError
-from .exports import indented_json
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
-from .ledger import to_json as ledger_to_json
 from .search import SearchReport, index_site
 
 # The list of files the previous build generated, so that stale ones can be removed
@@ -237,11 +236,15 @@ class SiteReport:
 
 
 def build_site(
-    mkdocs_file: Path, docs_dir: Path, site_dir: Path, search: bool = True
+    mkdocs_file: Path,
+    docs_dir: Path,
+    site_dir: Path,
+    search: bool = True,
+    workers: int | None = None,
 ) -> SiteReport:
-    """Run the real MkDocs build into a temporary folder, index it for search (unless
-    `search` is False), then swap it in place of the old site."""
-    from mkdocs.commands.build import build
+    """Run the real MkDocs build (on `workers` processes, corpus_site/sitebuild.py) into a
+    temporary folder, index it for search (unless `search` is False), then swap it in
+    place of the old site."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
@@ -261,7 +264,7 @@ def build_site(
             docs_dir=str(docs_dir.resolve()),
             site_dir=str(staging),
         )
-        build(config)
+        sitebuild.build(config, workers)
         seconds["mkdocs build"] = time.perf_counter() - clock
         if search:
             clock = time.perf_counter()
@@ -311,21 +314,28 @@ def _remove_in_background(folders: Sequence[Path]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_ledger(path: Path) -> Ledger:
-    """The permalink ledger, or an empty one when the site has never been published."""
+def read_ledger(path: Path, known: tuple[str, Ledger] | None = None) -> tuple[Ledger, str | None]:
+    """The permalink ledger (an empty one when the site has never been published) and the
+    SHA-256 of its file. known: (SHA-256, ledger) of a file read or written before, taken
+    instead of parsing the file again when its bytes are those (14 MB at 10,000 versions:
+    hashed in 10 ms, parsed in 0.2 s)."""
     if not path.is_file():
-        return Ledger()
+        return Ledger(), None
     try:
-        return ledger_from_json(json.loads(path.read_text(encoding="utf-8")))
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if known is not None and known[0] == digest:
+            return known[1], digest
+        return ledger_from_json(json.loads(data)), digest
     except (ValueError, OSError) as exc:
         raise LedgerError(
             [f"{path}: cannot read the permalink ledger ({exc}); restore it from version control"]
         ) from None
 
 
-def write_ledger(path: Path, ledger: Ledger) -> bool:
-    """Write permalinks.json if it changed; return whether it did."""
-    return write_if_changed(path, indented_json(ledger_to_json(ledger)))
+def write_ledger(path: Path, content: bytes) -> bool:
+    """Write permalinks.json (ledger.ledger_json) if it changed; return whether it did."""
+    return write_if_changed(path, content)
 
 
 def keep_withdrawn_sources(
@@ -361,17 +371,3 @@ def keep_withdrawn_sources(
     if missing:
         raise LedgerError(missing)
     return kept
-
-
-def read_cache(path: Path) -> dict[str, dict[str, str]]:
-    """Formatted citations kept from earlier builds ({} when missing or unreadable)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def write_cache(path: Path, citations: Mapping[str, Mapping[str, str]]) -> None:
-    """Keep this build's formatted citations (only those: the cache never grows stale)."""
-    write_if_changed(path, json.dumps(citations, ensure_ascii=False, sort_keys=True).encode())

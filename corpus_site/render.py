@@ -6,7 +6,7 @@ Pure. Escaping happens in templating.py only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import Markup
@@ -16,9 +16,9 @@ from .cite import Work, bibtex, citation_key, csl_item, formatted, head_fields
 from .config import DEFAULT_SITE_NAME, DEFAULT_SITE_URL
 from .exports import export_files, indented_json
 from .hubs import HOME_ROWS, hub_files, version_rows
-from .ledger import Reconciled
-from .models import Group, Metadata, Problem, Version
-from .normalize import ShownTitle
+from .ledger import Reconciled, VersionEntry
+from .models import Group, Metadata, Problem, Summary, Version
+from .normalize import ShownTitle, summarize
 from .permanence import permanence_files
 from .templating import (
     ENV,
@@ -57,6 +57,14 @@ class SiteInput:
     # Group ID -> digest of what its comparison is made from (build.py): with the group and
     # its members' rows, what its page depends on.
     group_digests: Mapping[str, str] = field(default_factory=dict)
+    # Every version of the corpus, summarized, in corpus order: what the lists, exports and
+    # group pages show of them. Empty: made from `versions`, which then hold them all (the
+    # build gives whole versions only for the pages it renders).
+    summaries: Sequence[Summary] = ()
+
+    def all_summaries(self) -> Sequence[Summary]:
+        """The summaries of every version of the corpus."""
+        return self.summaries or [summarize(v, None) for v in self.versions]
 
 
 def render_site(
@@ -65,7 +73,8 @@ def render_site(
     """Every generated file of docs/, keyed by POSIX path relative to docs/ (in memory: the
     build renders only the pages whose keys changed, and writes them as it goes)."""
     group_of = {m: g for g in data.groups for m in g.members}
-    by_id = {v.id: v for v in data.versions}
+    data = replace(data, summaries=data.all_summaries())
+    by_id = {s.id: s for s in data.summaries}
     problems_of = problems_by_file(data)
     pages = ordered_map(
         lambda v: version_files(v, group_of[v.id], problems_of.get(v.source.path, []), data),
@@ -102,44 +111,42 @@ def group_path(gid: str) -> str:
     return f"g/{gid}/index.md"
 
 
-def page_keys(data: SiteInput) -> dict[str, str]:
-    """Version ID -> the key of its page, version.json and cite.json: the digest of
-    everything they show (the same key, the same bytes). source.txt is keyed by its SHA-256.
-    """
-    problems_of = problems_by_file(data)
-    group_repr = {g.id: repr(g) for g in data.groups}
-    group_of = {m: g for g in data.groups for m in g.members}
-    keys = {}
-    for version in data.versions:
-        group = group_of[version.id]
-        # The Work names the citation too: its formatted text is a function of it.
-        work = citation(version, group, data)
-        digest = data.page_digests.get(version.id) or repr(
-            (version, data.sibling_records.get(version.id), data.versions_blocks.get(version.id))
-        )
-        keys[version.id] = cache_key(
-            "version page",
-            digest,
-            group_repr[group.id],
-            repr((data.titles[version.id], work)),
-            repr(problems_of.get(version.source.path, [])),
-            repr(data.reconciled.ledger.versions[version.id]),
-        )
-    return keys
+def page_key(
+    summary: Summary,
+    group: Group,
+    title: ShownTitle,
+    problems: Sequence[Problem],
+    entry: VersionEntry,
+    page_digest: str,
+    site_url: str,
+    site_name: str,
+) -> tuple[str, str]:
+    """The key of a version's page, version.json and cite.json (the digest of everything
+    they show: the same key, the same bytes; source.txt is keyed by its SHA-256), and the
+    cite.citation_key of its citation. page_digest: what its page depends on besides what
+    this key names itself (build.py: the version's digest and its group's comparison)."""
+    work = _work(
+        summary.id, summary.metadata, summary.sha256, group, title, entry, site_url, site_name
+    )
+    key = cache_key(
+        "version page",
+        page_digest,
+        repr(group),
+        repr((title, work)),
+        repr(list(problems)),
+        repr(entry),
+    )
+    return key, citation_key(csl_item(work))
 
 
-def group_keys(data: SiteInput) -> dict[str, str]:
-    """Group ID -> the key of its page: the group, its members' rows, its comparison."""
-    by_id = {v.id: v for v in data.versions}
-    return {
-        g.id: cache_key(
-            "group page",
-            repr(g),
-            data.group_digests.get(g.id) or repr(data.group_blocks.get(g.id)),
-            repr([_row(by_id[m], data.titles[m]) for m in g.members]),
-        )
-        for g in data.groups
-    }
+def group_key(
+    group: Group, comparison: str, members: Sequence[Summary], titles: Mapping[str, ShownTitle]
+) -> str:
+    """The key of a group's page: the group, its comparison (by its key, or the block
+    itself) and its members' rows."""
+    return cache_key(
+        "group page", repr(group), comparison, repr([_row(m, titles[m.id]) for m in members])
+    )
 
 
 def version_files(
@@ -156,24 +163,43 @@ def version_files(
     }
 
 
-def group_file(group: Group, by_id: Mapping[str, Version], data: SiteInput) -> bytes:
+def group_file(group: Group, by_id: Mapping[str, Summary], data: SiteInput) -> bytes:
     """The page of one group, as bytes."""
     return render_group(group, by_id, data).encode()
 
 
-def corpus_files(data: SiteInput) -> dict[str, bytes]:
+class CorpusParts:
+    """Rendered parts of the files about the whole corpus, kept from one build for the
+    next by what they show, so that a rebuild renders only the parts that changed."""
+
+    def __init__(self, known: Any = None) -> None:
+        self.known: dict[Any, Any] = known if isinstance(known, dict) else {}
+        self.used: dict[Any, Any] = {}
+
+    def keep(self) -> dict[Any, Any]:
+        """The parts this build used (the known ones when they are all the same)."""
+        if len(self.used) == len(self.known) and all(
+            self.known.get(k) is v for k, v in self.used.items()
+        ):
+            return self.known
+        return self.used
+
+
+def corpus_files(data: SiteInput, parts: CorpusParts | None = None) -> dict[str, bytes]:
     """The files about the whole corpus: the home page's part, the hubs, the exports, and
     the pages that keep old addresses answering."""
+    parts = parts or CorpusParts()
     group_of = {m: g for g in data.groups for m in g.members}
+    summaries = data.all_summaries()
     files: dict[str, bytes] = {}
-    rows = [_list_row(v, group_of[v.id], data) for v in data.versions]
-    files[HOME_FRAGMENT] = render_home(data, rows).encode()
+    rows = [_list_row(s, group_of[s.id], data) for s in summaries]
+    files[HOME_FRAGMENT] = render_home(summaries, len(data.groups), rows).encode()
     group_rows = [
         {"id": g.id, "title": shorten(data.titles[g.members[0]].text), "size": len(g.members)}
         for g in data.groups
     ]
     files.update(hub_files(rows, group_rows))
-    rows = [export_row(v, group_of[v.id], data) for v in data.versions]
+    rows = [export_row(s, group_of[s.id], data) for s in summaries]
     files.update(export_files(rows, data.groups))
     files.update(
         permanence_files(data.reconciled, data.withdrawn_sources, data.site_url, data.site_name)
@@ -189,16 +215,36 @@ def citation_items(data: SiteInput) -> list[dict[str, Any]]:
 
 def citation(version: Version, group: Group, data: SiteInput) -> Work:
     """What a citation of this version needs."""
-    meta = version.source.metadata
-    entry = data.reconciled.ledger.versions[version.id]
+    return _work(
+        version.id,
+        version.source.metadata,
+        version.source.sha256,
+        group,
+        data.titles[version.id],
+        data.reconciled.ledger.versions[version.id],
+        data.site_url,
+        data.site_name,
+    )
+
+
+def _work(
+    vid: str,
+    meta: Metadata,
+    sha256: str,
+    group: Group,
+    title: ShownTitle,
+    entry: VersionEntry,
+    site_url: str,
+    site_name: str,
+) -> Work:
     return Work(
-        id=version.id,
-        title=data.titles[version.id].text,
-        url=f"{data.site_url}a/{version.id}/",
+        id=vid,
+        title=title.text,
+        url=f"{site_url}a/{vid}/",
         accessed=entry.first_published,
-        site_name=data.site_name,
-        sha256=version.source.sha256,
-        group_url=f"{data.site_url}g/{group.id}/",
+        site_name=site_name,
+        sha256=sha256,
+        group_url=f"{site_url}g/{group.id}/",
         authors=meta.authors,
         outlet=meta.outlet,
         published=meta.published,
@@ -207,21 +253,20 @@ def citation(version: Version, group: Group, data: SiteInput) -> Work:
     )
 
 
-def export_row(version: Version, group: Group, data: SiteInput) -> dict[str, Any]:
+def export_row(summary: Summary, group: Group, data: SiteInput) -> dict[str, Any]:
     """One flat row of data/versions.jsonl and .csv."""
-    source = version.source
-    meta_record = metadata_record(source.metadata)
-    title = data.titles[version.id]
+    meta_record = metadata_record(summary.metadata)
+    title = data.titles[summary.id]
     return {
-        "id": version.id,
-        "url": f"{data.site_url}a/{version.id}/",
+        "id": summary.id,
+        "url": f"{data.site_url}a/{summary.id}/",
         "title": title.text,
         "title_origin": title.origin,
-        "source_file": source.path,
-        "sha256": source.sha256,
-        "bytes": len(source.raw),
-        "encoding": source.encoding,
-        "first_published": data.reconciled.ledger.versions[version.id].first_published,
+        "source_file": summary.path,
+        "sha256": summary.sha256,
+        "bytes": summary.size,
+        "encoding": summary.encoding,
+        "first_published": data.reconciled.ledger.versions[summary.id].first_published,
         **{
             name: meta_record[name] or ""
             for name in ("outlet", "published", "retrieved", "language", "license")
@@ -229,8 +274,8 @@ def export_row(version: Version, group: Group, data: SiteInput) -> dict[str, Any
         "authors": meta_record["authors"],
         "original_url": meta_record["url"] or "",
         "group": group.id,
-        "words": version.words,
-        "paragraphs": len(version.body),
+        "words": summary.words,
+        "paragraphs": summary.body,
     }
 
 
@@ -254,9 +299,10 @@ def metadata_record(meta: Metadata) -> dict[str, Any]:
 _LEDGER_FIELDS = ("outlet", "published", "retrieved", "authors", "language", "license", "url")
 
 
-def ledger_metadata(version: Version) -> dict[str, Any]:
+def ledger_metadata(version: Version | Summary) -> dict[str, Any]:
     """The metadata the ledger keeps for a version's tombstone (fields with a value)."""
-    record = metadata_record(version.source.metadata)
+    meta = version.metadata if isinstance(version, Summary) else version.source.metadata
+    record = metadata_record(meta)
     return {k: record[k] for k in _LEDGER_FIELDS if record[k]}
 
 
@@ -294,7 +340,7 @@ def render_version(version: Version, group: Group, work: Work, data: SiteInput) 
     )
 
 
-def render_group(group: Group, by_id: Mapping[str, Version], data: SiteInput) -> str:
+def render_group(group: Group, by_id: Mapping[str, Summary], data: SiteInput) -> str:
     """The Markdown page of one group of versions."""
     first = data.titles[group.members[0]].text
     members = [_row(by_id[m], data.titles[m]) for m in group.members]
@@ -313,13 +359,15 @@ def render_group(group: Group, by_id: Mapping[str, Version], data: SiteInput) ->
     )
 
 
-def render_home(data: SiteInput, rows: Sequence[Mapping[str, Any]]) -> str:
+def render_home(
+    summaries: Sequence[Summary], groups: int, rows: Sequence[Mapping[str, Any]]
+) -> str:
     """The home page's part: corpus totals, the first versions, links to the hubs."""
-    outlets = {v.source.metadata.outlet for v in data.versions if v.source.metadata.outlet}
+    outlets = {s.metadata.outlet for s in summaries if s.metadata.outlet}
     totals = {
-        "versions": len(data.versions),
-        "groups": len(data.groups),
-        "words": f"{sum(v.words for v in data.versions):,}",
+        "versions": len(summaries),
+        "groups": groups,
+        "words": f"{sum(s.words for s in summaries):,}",
         "outlets": len(outlets),
     }
     return ENV.get_template("home.md.j2").render(
@@ -330,24 +378,24 @@ def render_home(data: SiteInput, rows: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _list_row(version: Version, group: Group, data: SiteInput) -> dict[str, Any]:
+def _list_row(summary: Summary, group: Group, data: SiteInput) -> dict[str, Any]:
     """A version's row in the home page and hub lists."""
     return {
-        **_row(version, data.titles[version.id]),
+        **_row(summary, data.titles[summary.id]),
         "group": group.id,
         "group_size": len(group.members),
     }
 
 
-def _row(version: Version, title: ShownTitle) -> dict[str, Any]:
+def _row(summary: Summary, title: ShownTitle) -> dict[str, Any]:
     """The fields of a version that lists show."""
-    meta = version.source.metadata
+    meta = summary.metadata
     return {
-        "id": version.id,
+        "id": summary.id,
         "title": shorten(title.text),
         "outlet": meta.outlet or "",
         "published": meta.published or "",
-        "words": f"{version.words:,}",
+        "words": f"{summary.words:,}",
     }
 
 

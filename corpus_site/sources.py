@@ -13,7 +13,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .config import MANIFEST_NAME, Limits, Manifest
 from .errors import CorpusError, MetadataError, SourceError
@@ -341,6 +341,42 @@ def _resolved(corpus_dir: Path) -> Path:
     return corpus_dir.resolve()
 
 
+# A file changed this recently before a build is read again by the next build, whatever
+# its stamp says: a file rewritten within one tick of the clock that stamps files (a few
+# milliseconds on Linux, 2 s on FAT, 1 s on some network disks), to the same size, would
+# keep its stamp. Git treats such "racily clean" entries the same way.
+RECENT_NS = 2_000_000_000
+
+
+def file_stamp(corpus_dir: Path, rel: str, now_ns: int) -> tuple[int, ...] | None:
+    """What tells a build that a corpus file and its sidecar are those it read last time:
+    their size, modification and change times (in ns) and inode; None when that cannot be
+    told (a link, whose target may change under it; a file changed within RECENT_NS of
+    now_ns; one that cannot be stat'ed), so that the file is read again.
+
+    The build trusts a file whose stamp is the one it recorded, as make and rsync trust
+    size and modification time, with two more guards: the change time, which every write
+    and every restored modification time (touch -d, cp -p, rsync -t) moves and no user
+    tool sets back, and RECENT_NS."""
+    path = os.path.join(corpus_dir, rel)
+    try:
+        found = os.lstat(path)
+        if not stat.S_ISREG(found.st_mode):
+            return None
+        stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev)
+        newest = max(found.st_mtime_ns, found.st_ctime_ns)
+        try:
+            side = os.stat(os.path.join(corpus_dir, sidecar_name(rel)))
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        else:
+            stamp += (side.st_size, side.st_mtime_ns, side.st_ctime_ns, side.st_ino, side.st_dev)
+            newest = max(newest, side.st_mtime_ns, side.st_ctime_ns)
+    except OSError:
+        return None
+    return stamp if newest < now_ns - RECENT_NS else None
+
+
 def sidecar_name(rel: str) -> str:
     """The corpus-relative path of a file's sidecar: story.txt -> story.yml."""
     return rel[: -len(".txt")] + ".yml" if rel.endswith(".txt") else rel + ".yml"
@@ -389,10 +425,26 @@ def _choose_id(rel: str, declared: str | None, digest: str) -> tuple[str, str, s
     return digest[:16], "content hash", None
 
 
-def drop_duplicate_ids(sources: list[Source]) -> tuple[list[Source], list[Problem]]:
+class Identified(Protocol):
+    """What drop_duplicate_ids needs of a source (a Source, or what the build keeps of one)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def id_origin(self) -> str: ...
+
+
+S = TypeVar("S", bound=Identified)
+
+
+def drop_duplicate_ids(sources: list[S]) -> tuple[list[S], list[Problem]]:
     """Keep the first file of each ID (in sorted order); report the others, naming both."""
-    first: dict[str, Source] = {}
-    kept: list[Source] = []
+    first: dict[str, S] = {}
+    kept: list[S] = []
     problems: list[Problem] = []
     for source in sources:
         owner = first.get(source.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,80 @@ def test_an_unchanged_rebuild_renders_and_writes_no_page(
     )
     assert project.build(corpus, "--no-site", "-q", "--jobs", "1") == 0
     assert rendered == []
+
+
+def _add_copy(corpus: Path, ids: list[str]) -> str:
+    """A new file: another edition of the article of ids[30], with a paragraph more."""
+    [source] = corpus.glob(f"*_{ids[30]}.txt")
+    (corpus / "99990_00000000feedbeef.txt").write_text(
+        source.read_text() + "\nA new edition adds this closing paragraph.\n"
+    )
+    return "added"
+
+
+def _delete(corpus: Path, ids: list[str]) -> str:
+    """A version's file and its sidecar deleted: its URL becomes a tombstone."""
+    for path in corpus.glob(f"*_{ids[40]}.*"):
+        path.unlink()
+    return "deleted"
+
+
+def _rename(corpus: Path, ids: list[str]) -> str:
+    """A file renamed under the same ID: it moves in corpus order."""
+    for path in corpus.glob(f"*_{ids[50]}.*"):
+        path.rename(corpus / f"99991_{ids[50]}{path.suffix}")
+    return "renamed"
+
+
+def _touch(corpus: Path, ids: list[str]) -> str:
+    """A file written again with the same bytes: its stamp changes, nothing else."""
+    [path] = corpus.glob(f"*_{ids[60]}.txt")
+    path.write_bytes(path.read_bytes())
+    return "touched"
+
+
+def _sidecar(corpus: Path, ids: list[str]) -> str:
+    """A sidecar's outlet changed: the metadata of one version, not its text."""
+    [path] = corpus.glob(f"*_{ids[70]}.yml")
+    path.write_text(path.read_text().replace("outlet:", "outlet: Renamed", 1))
+    return "sidecar"
+
+
+def _split(corpus: Path, ids: list[str]) -> str:
+    """A version rewritten into another article: it leaves its group for a group of one."""
+    [path] = corpus.glob(f"*_{ids[80]}.txt")
+    path.write_text("A different story\n\nNothing of this text was in the corpus before.\n")
+    return "split"
+
+
+def _unreadable(corpus: Path, ids: list[str]) -> str:
+    """A file that is not text: reported, and the others still publish."""
+    (corpus / "99992_00000000deadbeef.txt").write_bytes(b"\x00\xff\xfe binary \x00" * 50)
+    return "unreadable"
+
+
+@pytest.mark.parametrize(
+    "change", [_add_copy, _delete, _rename, _touch, _sidecar, _split, _unreadable]
+)
+def test_a_rebuild_from_the_build_state_equals_a_fresh_build(
+    tmp_path: Path, corpus: Path, ids: list[str], change: Callable[[Path, list[str]], str]
+) -> None:
+    """The build state (state.py) lets a rebuild skip reading, grouping and keying what did
+    not change; whatever changed, it writes what a build without it writes."""
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert (project.root / ".corpus-cache" / "state.pickle").is_file()
+    change(corpus, ids)
+    accept = ("--accept-changed", ids[80]) if change is _split else ()
+    code = project.build(corpus, "--no-site", "-q", *accept)
+
+    fresh = make_project(tmp_path / "fresh")
+    shutil.copy(project.root / "permalinks.json", fresh.root / "permalinks.json")
+    if (project.root / "withdrawn").is_dir():
+        shutil.copytree(project.root / "withdrawn", fresh.root / "withdrawn")
+    assert fresh.build(corpus, "--no-site", "-q", *accept) == code
+    assert snapshot(project.docs) == snapshot(fresh.docs)
+    # The rebuild did not start from nothing: an unchanged rebuild after it writes nothing.
+    before = snapshot(project.docs)
+    assert project.build(corpus, "--no-site", "-q", *accept) == code
+    assert snapshot(project.docs) == before

@@ -1,0 +1,189 @@
+"""The MkDocs build on every core: mkdocs.commands.build.build, with the pages outside the
+navigation (the corpus's version, group and hub pages) read and rendered in forked worker
+processes.
+
+MkDocs builds one page after another; at 10,000 versions that is most of a build. The
+steps here are MkDocs' own, in its order, calling its own functions (`_populate_page`,
+`_build_page`, ...); what changes is who runs the two loops over pages. The parent reads
+the pages of the navigation first (every page's sidebar shows their titles), runs the
+`env` event, forks, and then each process reads and renders its share of the other pages;
+the parent also copies the static files and renders the theme's templates. Warnings the
+workers log are sent back and logged again in the parent.
+
+This is only right for plugins that do not collect state from every page for a later
+event (the corpus plugin keeps state per page; Material's search plugin indexes no page
+here, see mkdocs_plugin.py). tests/test_sitebuild.py checks that the site is byte for byte
+the one mkdocs.commands.build.build makes. MkDocs is pinned below 2 (pyproject.toml); on
+an upgrade, compare `build()` in mkdocs/commands/build.py with the steps below.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+from collections.abc import Sequence
+from typing import Any
+
+from .workers import default_workers
+
+# Below this many pages outside the navigation, forking costs more than it saves.
+MIN_PARALLEL_PAGES = 200
+
+log = logging.getLogger("mkdocs")
+
+
+class _Keep(logging.Handler):
+    """The warnings a worker logs, to be logged again by the parent."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelno, record.getMessage()))
+
+
+def build(config: Any, workers: int | None = None) -> None:
+    """Build the site of a loaded MkDocs config, as `mkdocs build` does, on `workers`
+    processes (default: one per core)."""
+    from mkdocs.commands import build as mkdocs_build
+    from mkdocs.exceptions import Abort
+    from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
+    from mkdocs.structure.nav import get_navigation
+    from mkdocs.structure.pages import Page
+    from mkdocs.utils import CountHandler
+
+    workers = default_workers() if workers is None else workers
+    inclusion = InclusionLevel.is_included
+    counter = CountHandler()  # `strict: true` in mkdocs.yml: a warning fails the build
+    counter.setLevel(logging.WARNING)
+    if config.strict:
+        log.addHandler(counter)
+    try:
+        config = config.plugins.on_config(config)
+        config.plugins.on_pre_build(config=config)
+        mkdocs_build.utils.clean_directory(config.site_dir)
+
+        files = get_files(config)
+        env = config.theme.get_env()
+        files.add_files_from_theme(env, config)
+        files = config.plugins.on_files(files, config=config)
+        set_exclusions(files, config)
+        nav = get_navigation(files, config)
+        nav = config.plugins.on_nav(nav, config=config, files=files)
+
+        doc_files = files.documentation_pages(inclusion=inclusion)
+        for file in doc_files:
+            if file.page is None and file.inclusion.is_not_in_nav():
+                Page(None, file, config)
+        # Pages of the navigation first: every page's sidebar shows them.
+        shared = [f for f in doc_files if not f.inclusion.is_not_in_nav()]
+        spread = [f for f in doc_files if f.inclusion.is_not_in_nav()]
+        for file in shared:
+            mkdocs_build._populate_page(file.page, config, files)
+        env = config.plugins.on_env(env, config=config, files=files)
+
+        count = workers if len(spread) >= MIN_PARALLEL_PAGES and _can_fork() else 1
+        children = [
+            _fork(n, count, spread, config, files, doc_files, nav, env) for n in range(1, count)
+        ]
+
+        files.copy_static_files(inclusion=inclusion)
+        for template in config.theme.static_templates:
+            mkdocs_build._build_theme_template(template, env, files, config, nav)
+        for template in config.extra_templates:
+            mkdocs_build._build_extra_template(template, files, config, nav)
+        mine = spread[0::count]
+        _populate_and_build(mine, config, files, doc_files, nav, env, build_shared=shared)
+        _wait(children)
+
+        config.plugins.on_post_build(config=config)
+        if counts := counter.get_counts():
+            found = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
+            raise Abort(f"Aborted with {found} in strict mode!")
+    except Exception as exc:
+        config.plugins.on_build_error(error=exc)
+        raise
+    finally:
+        log.removeHandler(counter)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _populate_and_build(
+    share: Sequence[Any],
+    config: Any,
+    files: Any,
+    doc_files: Sequence[Any],
+    nav: Any,
+    env: Any,
+    build_shared: Sequence[Any] = (),
+) -> None:
+    """Read and render the pages of `share`, and render those of `build_shared` (read
+    already); then check the anchor links of both, as MkDocs does after its loops."""
+    from mkdocs.commands import build as mkdocs_build
+
+    for file in share:
+        mkdocs_build._populate_page(file.page, config, files)
+    for file in [*build_shared, *share]:
+        excluded = file.inclusion.is_excluded()
+        mkdocs_build._build_page(file.page, config, doc_files, nav, env, excluded=excluded)
+    level = config.validation.links.anchors
+    for file in [*build_shared, *share]:
+        file.page.validate_anchor_links(files=files, log_level=level)
+
+
+def _fork(
+    n: int,
+    count: int,
+    spread: Sequence[Any],
+    config: Any,
+    files: Any,
+    doc_files: Sequence[Any],
+    nav: Any,
+    env: Any,
+) -> tuple[int, int]:
+    """Start worker n of count on its share of `spread`; (pid, read end of its pipe)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    # The worker: its warnings go to the parent, and it never returns into the caller.
+    os.close(read)
+    status, outcome = 1, None
+    keep = _Keep()
+    log.addHandler(keep)
+    try:
+        _populate_and_build(spread[n::count], config, files, doc_files, nav, env)
+        status, outcome = 0, keep.records
+    except BaseException as exc:  # reported by the parent
+        outcome = [*keep.records, (logging.ERROR, f"{type(exc).__name__}: {exc}")]
+    finally:
+        try:
+            with os.fdopen(write, "wb") as pipe:
+                pickle.dump(outcome, pipe)
+        finally:
+            os._exit(status)
+
+
+def _wait(children: Sequence[tuple[int, int]]) -> None:
+    """Wait for every worker; log their warnings here; fail if one failed."""
+    from mkdocs.exceptions import BuildError
+
+    failed: list[str] = []
+    for pid, read in children:
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        records = pickle.loads(data) if data else [(logging.ERROR, "a worker stopped")]
+        for level, message in records:
+            log.log(level, message)
+        if os.waitstatus_to_exitcode(status) != 0:
+            failed.append(records[-1][1] if records else f"worker {pid} failed")
+    if failed:
+        raise BuildError("building pages failed: " + "; ".join(failed))

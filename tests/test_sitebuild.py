@@ -1,0 +1,107 @@
+"""The MkDocs build on every core (corpus_site/sitebuild.py) makes MkDocs' own site."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Project, make_project, write_synthetic_corpus
+
+from corpus_site import sitebuild
+
+FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder, by its path there."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The docs/ of 210 made-up versions and the fixture corpus: more pages outside the
+    navigation than sitebuild gives to worker processes."""
+    import shutil
+
+    where = tmp_path_factory.mktemp("sitebuild")
+    project = make_project(where / "project")
+    corpus = where / "corpus"
+    shutil.copytree(FIXTURE, corpus)
+    write_synthetic_corpus(corpus / "synthetic", 70)
+    assert project.build(corpus, "-q", "--no-site") == 0
+    return project
+
+
+def build_with(project: Project, site: Path, how: str) -> list[str]:
+    """Build the project's docs/ into `site` with MkDocs' build or sitebuild; warnings."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(
+        config_file=str(project.root / "mkdocs.yml"),
+        docs_dir=str(project.docs),
+        site_dir=str(site),
+    )
+    seen: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # a quiet build (-q) in this process raised it
+    logger.addHandler(handler)
+    try:
+        if how == "mkdocs":
+            build(config)
+        else:
+            sitebuild.build(config, workers=int(how))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return seen
+
+
+def test_the_site_built_on_two_processes_is_mkdocs_own(docs: Project, tmp_path: Path) -> None:
+    pages = len(list(docs.docs.rglob("*.md")))
+    assert pages > sitebuild.MIN_PARALLEL_PAGES, pages
+    warned = build_with(docs, tmp_path / "mkdocs", "mkdocs")
+    assert build_with(docs, tmp_path / "two", "2") == warned
+    assert build_with(docs, tmp_path / "one", "1") == warned
+    theirs = tree(tmp_path / "mkdocs")
+    assert tree(tmp_path / "two") == theirs
+    assert tree(tmp_path / "one") == theirs
+    assert sum(1 for name in theirs if name.endswith("index.html")) > pages - 5
+
+
+def test_a_warning_in_a_worker_reaches_the_parent(docs: Project, tmp_path: Path) -> None:
+    """A page read by a worker that links to a missing page: MkDocs' warning is logged."""
+    page = sorted((docs.docs / "a").glob("*/index.md"))[-1]
+    original = page.read_text()
+    page.write_text(original + "\n[gone](../../nowhere.md)\n")
+    try:
+        warned = build_with(docs, tmp_path / "two", "2")
+    finally:
+        page.write_text(original)
+    assert any("nowhere.md" in message for message in warned), warned
+
+
+def test_a_page_that_cannot_be_read_fails_the_build_whoever_reads_it(
+    docs: Project, tmp_path: Path
+) -> None:
+    from mkdocs.config import load_config
+
+    page = sorted((docs.docs / "a").glob("*/index.md"))[-1]
+    original = page.read_bytes()
+    page.write_bytes(b"\xff\xfe not UTF-8 \x80")
+    try:
+        config = load_config(
+            config_file=str(docs.root / "mkdocs.yml"),
+            docs_dir=str(docs.docs),
+            site_dir=str(tmp_path / "site"),
+        )
+        with pytest.raises(Exception, match=r"building pages failed|Error reading page"):
+            sitebuild.build(config, workers=2)
+    finally:
+        page.write_bytes(original)
