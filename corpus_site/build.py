@@ -487,6 +487,10 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
         # written yet; build again from the corpus alone.
         gc.unfreeze()
         return _build_from(config, progress, cache, None, settings, seconds)
+    finally:
+        # Also after a build that stopped early (strict, or an error): what it computed
+        # is kept, and its write lock is not left to block the next build for a minute.
+        cache.close()
 
 
 def _build_from(

@@ -181,6 +181,11 @@ def test_strict_fails_on_a_warning_and_writes_nothing(project: Project, corpus) 
     folder = corpus({"a.txt": b"Headline\n\nCosts \xa35 now, said the caf\xe9 owner today.\n"})
     assert project.build(folder, "--strict", "-q") == 1
     assert not (project.docs / "a").exists()
+    # What the stopped build computed is committed to the cache, and no lock is left open
+    # (one would hold the next build in this process for the cache's minute of timeout).
+    from corpus_site.cache import ResultCache
+
+    assert ResultCache(project.root / ".corpus-cache" / "results.sqlite").keys()
     assert project.build(folder, "-q") == 0
 
 
