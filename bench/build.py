@@ -162,7 +162,7 @@ def browser_search(site: Path, queries: list[str]) -> dict[str, float]:
                 context = browser.new_context()  # a cold cache for every query
                 page = context.new_page()
                 finished: list[Any] = []
-                page.on("requestfinished", lambda request: finished.append(request))
+                page.on("requestfinished", lambda request, into=finished: into.append(request))
                 start = time.perf_counter()
                 page.goto(url)
                 results = search(page, query)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, Project, make_project
+from conftest import ROOT, Project, make_project, write_synthetic_corpus
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
@@ -143,6 +143,8 @@ EXPECT = {
         hostile="hostile-markup",
     ),
 }
+# The same fixture among 999 made-up versions: the same expectations hold.
+EXPECT["scale"] = EXPECT["fixture"]
 
 
 @dataclass(frozen=True)
@@ -187,16 +189,18 @@ def serve(folder: Path) -> Iterator[str]:
         thread.join()
 
 
-@pytest.fixture(scope="session")
-def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The fixture corpus built twice, the second time without withdrawn/: a tombstone."""
-    where = tmp_path_factory.mktemp("browser-fixture")
+def build_fixture(where: Path, synthetic_articles: int = 0) -> Project:
+    """The fixture corpus (plus `synthetic_articles` made-up articles of three versions
+    each) built twice, the second time without withdrawn/: a tombstone."""
     project = make_project(where / "project")
     # An empty permalink ledger, whatever make_project copies: the only URL that leaves is
     # the one this fixture withdraws.
     (project.root / "permalinks.json").unlink(missing_ok=True)
     corpus = where / "corpus"
     shutil.copytree(FIXTURE_CORPUS / "corpus", corpus)
+    if synthetic_articles:
+        # Their words appear in no fixture file: the fixture's expectations still hold.
+        write_synthetic_corpus(corpus / "synthetic", synthetic_articles)
     withdrawn = sorted((FIXTURE_CORPUS / "withdrawn").glob("*.txt"))
     for path in withdrawn:
         shutil.copy(path, corpus / path.name)
@@ -207,13 +211,32 @@ def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
+@pytest.fixture(scope="session")
+def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The fixture corpus, with a tombstone."""
+    return build_fixture(tmp_path_factory.mktemp("browser-fixture"))
+
+
+# 333 made-up articles of three versions each, with the fixture corpus: a site of 1,000
+# versions, where hubs are paginated and a common word matches more than the 20 results
+# the search box shows.
+SCALE_ARTICLES = 333
+
+
+@pytest.fixture(scope="session")
+def scale_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The fixture corpus among 999 made-up versions: every test again, at 1,000 versions."""
+    return build_fixture(tmp_path_factory.mktemp("browser-scale"), SCALE_ARTICLES)
+
+
+SITE_PROJECTS = {"default": "default_site", "fixture": "fixture_project", "scale": "scale_project"}
+
+
 @pytest.fixture(scope="session", params=sorted(EXPECT))
 def site(request: pytest.FixtureRequest) -> Iterator[Site]:
     """Each built site in turn, served on 127.0.0.1 until the session (or its turn) ends."""
     name: str = request.param
-    project: Project = request.getfixturevalue(
-        "default_site" if name == "default" else "fixture_project"
-    )
+    project: Project = request.getfixturevalue(SITE_PROJECTS[name])
     with serve(project.site) as url:
         yield Site(name, project.site, url, EXPECT[name])
 

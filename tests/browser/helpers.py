@@ -39,7 +39,7 @@ class SearchResult:
 # The results on screen answer the final query when the count line names it (data-query,
 # set by overrides/assets/javascripts/corpus-search-count.js from the search worker's
 # message) and Material has drawn the first of them (it draws 10, then more on scrolling).
-_RESULTS_READY = """(query) => {
+RESULTS_READY = """(query) => {
   const meta = document.querySelector(".md-search-result__meta");
   if (!meta || meta.dataset.query !== query) return false;
   const shown = Number(meta.dataset.shown);
@@ -64,7 +64,7 @@ def search(page: Page, query: str) -> list[SearchResult]:
     box.fill("")
     # Key by key: Material searches on key events, not on a value set by script.
     box.press_sequentially(query)
-    page.wait_for_function(_RESULTS_READY, arg=query.strip())
+    page.wait_for_function(RESULTS_READY, arg=query.strip())
     items = page.locator(".md-search-result__item")
     results = []
     for n in range(items.count()):
@@ -100,6 +100,25 @@ def html_pages(site_root: Path) -> list[str]:
         rel = path.relative_to(site_root).as_posix()
         pages.append(rel.removesuffix("index.html"))
     return pages
+
+
+# On a site of 1,000 versions a crawl from every page takes LinkChecker over 10 minutes on
+# two cores; beyond this many pages the audits start from a sample (see sample_pages).
+MAX_AUDITED_PAGES = 150
+
+
+def sample_pages(
+    pages: list[str], always: tuple[str, ...] = (), limit: int = MAX_AUDITED_PAGES
+) -> list[str]:
+    """All pages when there are at most `limit`; else every page that is not a version or
+    group page (home, hubs and their pagers, about, 404), the pages in `always`, and an
+    even spread of the version and group pages (at least 10)."""
+    if len(pages) <= limit:
+        return pages
+    per_item = [p for p in pages if p.startswith(("a/", "g/"))]
+    kept = {p for p in pages if not p.startswith(("a/", "g/"))} | set(always)
+    step = max(1, len(per_item) // max(limit - len(kept), 10))
+    return sorted(kept | set(per_item[::step]))
 
 
 def tombstones(site_root: Path) -> list[str]:
