@@ -39,6 +39,16 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+# memo(kind, material, make): what make() returns, or what it returned in an earlier build
+# for equal material (plain data: its repr names it); render.CorpusParts.part is one.
+Memo = Callable[[str, Any, Callable[[], Any]], Any]
+
+
+def no_memo(kind: str, material: Any, make: Callable[[], R]) -> R:
+    """The Memo that keeps nothing."""
+    return make()
+
+
 def cache_key(*parts: str | bytes) -> str:
     """The key of a result: its inputs (each part separated) plus the code fingerprint."""
     digest = hashlib.sha256(code_fingerprint().encode())

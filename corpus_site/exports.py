@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .cache import Memo, no_memo
 from .models import Group
 
 COLUMNS = (
@@ -124,33 +125,48 @@ def _encode(value: Any, newline: str, out: list[str]) -> None:
         raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def export_files(rows: Sequence[Mapping[str, Any]], groups: Sequence[Group]) -> dict[str, bytes]:
-    """The three export files, from one flat row per version (keys: COLUMNS)."""
-    jsonl = "".join(
-        json.dumps({k: row[k] for k in COLUMNS}, ensure_ascii=False, sort_keys=True) + "\n"
-        for row in rows
-    )
+def export_files(
+    rows: Sequence[Mapping[str, Any]], groups: Sequence[Group], memo: Memo = no_memo
+) -> dict[str, bytes]:
+    """The three export files, from one flat row per version (keys: COLUMNS). memo keeps
+    each version's lines and each group's record by what they hold: a rebuild encodes only
+    those that changed."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: "; ".join(row[k]) if isinstance(row[k], list) else row[k] for k in COLUMNS}
-        )
-    groups_json = {
-        "groups": [
-            {
-                "id": g.id,
-                "url": f"g/{g.id}/",
-                "origin": g.origin,
-                "members": list(g.members),
-                "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in g.pairs],
-            }
-            for g in groups
-        ]
-    }
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def lines(values: tuple[Any, ...]) -> tuple[str, str]:
+        record = dict(zip(COLUMNS, values, strict=True))
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow("; ".join(v) if isinstance(v, list) else v for v in values)
+        jsonl = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+        return jsonl, buffer.getvalue()
+
+    encoded = [
+        memo("export row", values, lambda values=values: lines(values))
+        for values in (tuple(row[k] for k in COLUMNS) for row in rows)
+    ]
+    header = ",".join(COLUMNS) + "\n"  # the column names need no CSV quoting
+    records = [
+        {
+            "id": g.id,
+            "url": f"g/{g.id}/",
+            "origin": g.origin,
+            "members": list(g.members),
+            "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in g.pairs],
+        }
+        for g in groups
+    ]
     return {
-        "data/versions.jsonl": jsonl.encode(),
-        "data/versions.csv": buffer.getvalue().encode(),
-        "data/groups.json": indented_json(groups_json),
+        "data/versions.jsonl": "".join(j for j, _ in encoded).encode(),
+        "data/versions.csv": (header + "".join(c for _, c in encoded)).encode(),
+        "data/groups.json": groups_json(records, memo),
     }
+
+
+def groups_json(records: Sequence[Mapping[str, Any]], memo: Memo = no_memo) -> bytes:
+    """indented_json({"groups": records}), each record encoded once (kept by memo)."""
+    inner = "\n    "  # where each record stands: in a list, in the top object
+    parts = [memo("group record", r, lambda r=r: encode_json(r, inner)) for r in records]
+    body = "[" + "".join(("," if n else "") + inner + s for n, s in enumerate(parts)) + "\n  ]"
+    return ('{\n  "groups": ' + (body if parts else "[]") + "\n}\n").encode()

@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .cache import Memo, no_memo
 from .templating import ENV, front_matter
 
 PAGE_ROWS = 250
@@ -22,16 +23,19 @@ HOME_ROWS = 100
 
 
 def hub_files(
-    rows: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]]
+    rows: Sequence[Mapping[str, Any]],
+    groups: Sequence[Mapping[str, Any]],
+    memo: Memo = no_memo,
 ) -> dict[str, bytes]:
     """Every hub page. rows: one per version (id, title, outlet, published, words, group,
-    group_size); groups: one per group (id, title, size)."""
+    group_size); groups: one per group (id, title, size). memo keeps each page by what it
+    shows: a rebuild renders only the pages whose rows changed."""
     files: dict[str, bytes] = {}
-    files.update(
-        _paged("versions", "All versions", "Every version, in the order of the corpus files.", rows)
-    )
+    intro = "Every version, in the order of the corpus files."
+    files.update(_paged(memo, "versions", "All versions", intro, rows))
     files.update(
         _paged(
+            memo,
             "groups",
             "Articles (groups of versions)",
             "Every group of versions of one article, earliest version first.",
@@ -39,8 +43,8 @@ def hub_files(
             groups=groups,
         )
     )
-    files.update(_index_of("outlets", "Versions by outlet", rows, _outlet_key))
-    files.update(_index_of("dates", "Versions by month of publication", rows, _month_key))
+    files.update(_index_of(memo, "outlets", "Versions by outlet", rows, _outlet_key))
+    files.update(_index_of(memo, "dates", "Versions by month of publication", rows, _month_key))
     return files
 
 
@@ -53,7 +57,7 @@ def _month_key(row: Mapping[str, Any]) -> str:
 
 
 def _index_of(
-    base: str, heading: str, rows: Sequence[Mapping[str, Any]], key: Any
+    memo: Memo, base: str, heading: str, rows: Sequence[Mapping[str, Any]], key: Any
 ) -> dict[str, bytes]:
     """An index page of buckets (outlets, months), and the paged list of each bucket."""
     buckets: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -65,14 +69,15 @@ def _index_of(
     for name in sorted(buckets):
         slug = _slug(name, slugs)
         links.append({"href": f"{base}/{slug}/", "label": name, "count": len(buckets[name])})
-        files.update(_paged(f"{base}/{slug}", f"{heading}: {name}", "", buckets[name]))
+        files.update(_paged(memo, f"{base}/{slug}", f"{heading}: {name}", "", buckets[name]))
     files[f"{base}/index.md"] = _page(
-        f"{base}/index.md", heading, "", links=links, rows=[], pages=[], page=1
+        memo, f"{base}/index.md", heading, "", links=links, rows=[], pages=[], page=1
     )
     return files
 
 
 def _paged(
+    memo: Memo,
     base: str,
     heading: str,
     intro: str,
@@ -90,6 +95,7 @@ def _paged(
         chunk = items[(n - 1) * PAGE_ROWS : n * PAGE_ROWS]
         path = f"{base}/index.md" if n == 1 else f"{base}/{n}/index.md"
         files[path] = _page(
+            memo,
             path,
             heading if n == 1 else f"{heading} (page {n})",
             intro,
@@ -101,9 +107,15 @@ def _paged(
     return files
 
 
-def _page(path: str, heading: str, intro: str, **context: Any) -> bytes:
+def _page(memo: Memo, path: str, heading: str, intro: str, **context: Any) -> bytes:
     """One hub page; `root` leads from its folder back to the site root."""
+    material = (path, heading, intro, sorted(context.items()))
+    return memo("hub page", material, lambda: _render_page(path, heading, intro, context))
+
+
+def _render_page(path: str, heading: str, intro: str, context: Mapping[str, Any]) -> bytes:
     root = "../" * path.count("/")
+    context = dict(context)
     return (
         ENV.get_template("hub.md.j2")
         .render(

@@ -156,10 +156,12 @@ def reconcile(
             f"--remove-source {vid}: no withdrawn version has that ID (only the source of a "
             "version that has left the corpus can be removed)"
         )
-    return Reconciled(
-        Ledger(dict(sorted(entries.items())), _groups(previous, groups, group_of, today)),
-        tuple(errors),
-    )
+    ledger = Ledger(dict(sorted(entries.items())), _groups(previous, groups, group_of, today))
+    if ledger == previous:
+        # Nothing changed (the usual rebuild): the previous ledger itself, so that what was
+        # kept of it (its encoded entries, the build state) is known to be current.
+        ledger = previous
+    return Reconciled(ledger, tuple(errors))
 
 
 def _groups(

@@ -5,9 +5,10 @@ Pure. Escaping happens in templating.py only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from markupsafe import Markup
 
@@ -29,6 +30,8 @@ from .templating import (
     shorten,
 )
 from .workers import Progress, ordered_map
+
+T = TypeVar("T")
 
 HOME_FRAGMENT = ".corpus/home.md"
 
@@ -176,6 +179,18 @@ class CorpusParts:
         self.known: dict[Any, Any] = known if isinstance(known, dict) else {}
         self.used: dict[Any, Any] = {}
 
+    def part(self, kind: str, material: Any, make: Callable[[], T]) -> T:
+        """A cache.Memo: make(), or what it gave the last build for equal material (plain
+        data whose repr names it; the build state is dropped when the program changes)."""
+        key = (kind, hashlib.blake2b(repr(material).encode(), digest_size=16).digest())
+        found = self.used.get(key)
+        if found is None:
+            found = self.known.get(key)
+            if found is None:
+                found = make()
+            self.used[key] = found
+        return found
+
     def keep(self) -> dict[Any, Any]:
         """The parts this build used (the known ones when they are all the same)."""
         if len(self.used) == len(self.known) and all(
@@ -198,9 +213,9 @@ def corpus_files(data: SiteInput, parts: CorpusParts | None = None) -> dict[str,
         {"id": g.id, "title": shorten(data.titles[g.members[0]].text), "size": len(g.members)}
         for g in data.groups
     ]
-    files.update(hub_files(rows, group_rows))
+    files.update(hub_files(rows, group_rows, parts.part))
     rows = [export_row(s, group_of[s.id], data) for s in summaries]
-    files.update(export_files(rows, data.groups))
+    files.update(export_files(rows, data.groups, parts.part))
     files.update(
         permanence_files(data.reconciled, data.withdrawn_sources, data.site_url, data.site_name)
     )

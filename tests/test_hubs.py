@@ -50,3 +50,26 @@ def test_outlet_and_month_indexes_link_to_their_pages() -> None:
         ):
             target = f"{link[1]}/{link[2]}index.md"
             assert target in files, (path, target)
+
+
+def test_pages_kept_by_a_rebuild_are_those_a_fresh_render_writes() -> None:
+    """A rebuild renders only the hub pages whose rows changed (render.CorpusParts)."""
+    from corpus_site.render import CorpusParts
+
+    groups = [{"id": f"{i:016x}", "title": "T", "size": 1} for i in range(600)]
+    first = CorpusParts()
+    before = hub_files(rows(600), groups, first.part)
+    changed = rows(600)
+    changed[300]["title"] = "A corrected headline"
+    again = CorpusParts(first.keep())
+    made: list[str] = []
+
+    def counting(kind, material, make):  # type: ignore[no-untyped-def]
+        return again.part(kind, material, lambda: made.append(material[0]) or make())
+
+    kept = hub_files(changed, groups, counting)
+    assert kept == hub_files(changed, groups)
+    # Rendered again: the second page of all versions, and the lists of its outlet and of
+    # its month that show it; nothing else.
+    assert sorted(made) == sorted(p for p in kept if kept[p] != before[p])
+    assert "versions/2/index.md" in made and len(made) == 3
