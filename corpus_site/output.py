@@ -55,6 +55,7 @@ class WriteRecord:
     def __init__(self, path: Path | None, docs_dir: Path) -> None:
         self.path = path  # None: a record that keeps nothing
         self.docs = os.fspath(docs_dir.resolve())
+        self._under = self.docs + "/"  # + rel: docs/rel (cheaper than os.path.join)
         self.files: dict[str, list[Any]] = {}
         if path is None:
             return
@@ -71,7 +72,7 @@ class WriteRecord:
         if entry is None or entry[0] != key:
             return False
         try:
-            found = os.stat(os.path.join(self.docs, rel))
+            found = os.stat(self._under + rel)
         except OSError:
             return False
         return [found.st_size, found.st_mtime_ns, found.st_ino] == entry[1:]
@@ -79,7 +80,7 @@ class WriteRecord:
     def note(self, rel: str, key: str) -> list[Any] | None:
         """Record docs/rel as holding the content of this key; return the entry."""
         try:
-            found = os.stat(os.path.join(self.docs, rel))
+            found = os.stat(self._under + rel)
         except OSError:
             self.files.pop(rel, None)
             return None
