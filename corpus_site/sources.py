@@ -266,10 +266,12 @@ def _detect(raw: bytes) -> charset_normalizer.CharsetMatch | None:
 # turns every non-ASCII character into two or three, at least one of them from the
 # Latin-1 block (U+0080..U+00FF); cp1252 read as Latin-1 leaves C1 controls. Text with no
 # such pair has nothing for ftfy to repair, and checking first saves its costly scan (1 s
-# of the 4 s the BBC corpus took to read). A property test in tests/test_sources.py
-# checks that ftfy agrees.
+# of the 4 s the BBC corpus took to read). One exception: "Â " and "Ã " are what UTF-8's
+# no-break space and "à" (C2 A0, C3 A0) become once the no-break space has turned into a
+# plain one, and ftfy repairs them too. A property test in tests/test_sources.py checks
+# that ftfy agrees.
 _MOJIBAKE_HINT = re.compile(
-    "[\u0080-\u00ff][^\x00-\x7f]|[^\x00-\x7f][\u0080-\u00ff]|[\u0080-\u009f]"
+    "[\u0080-\u00ff][^\x00-\x7f]|[^\x00-\x7f][\u0080-\u00ff]|[\u0080-\u009f]|[\u00c2\u00c3] "
 )
 # Every alternative of the hint needs a character of the Latin-1 block: looking for one
 # alone is a plain scan, 10x faster than the hint's alternation over the whole text.

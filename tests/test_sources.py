@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from corpus_site.config import Manifest
@@ -193,6 +193,8 @@ _WESTERN = st.characters(max_codepoint=0x2122, exclude_categories=["Cs"])
 
 @settings(max_examples=1000, deadline=None)
 @given(st.text(alphabet=_ANY, max_size=60) | st.text(alphabet=_WESTERN, max_size=12))
+@example("Í ")  # "Ã ": a no-break space that became a plain one (found by this test)
+@example("a\u00a0")
 def test_the_mojibake_pre_check_never_skips_a_repair(text: str) -> None:
     """repair_mojibake skips ftfy when a quick check finds no mojibake; ftfy agrees."""
     import ftfy
