@@ -667,7 +667,11 @@ def _build_from(
     mkdocs_warnings: tuple[str, ...] = ()
     if config.build_site:
         built = build_site(
-            config.mkdocs_file, config.docs_dir, config.site_dir, workers=config.workers
+            config.mkdocs_file,
+            config.docs_dir,
+            config.site_dir,
+            workers=config.workers,
+            progress=progress,
         )
         site_dir = config.site_dir
         mkdocs_warnings = built.warnings

@@ -210,7 +210,10 @@ def build_date() -> str:
 
 
 def _progress_bar(results: Iterable[Any], total: int, what: str) -> Iterable[Any]:
-    """A progress bar on stderr over long per-file or per-group work."""
+    """A progress bar on stderr over long per-file or per-group work (none for no work:
+    a rebuild that takes everything from the cache)."""
+    if not total:
+        return results
     from tqdm import tqdm
 
     return tqdm(results, total=total, desc=what, unit="", file=sys.stderr, leave=False)

@@ -63,8 +63,10 @@ class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
                     "    Run `python build_corpus.py` to generate the corpus pages.\n"
                 )
             # A listing of the corpus is not the page's own text: search finds the versions.
+            # "all", spelled out: Python-Markdown writes a bare attribute as
+            # data-pagefind-ignore="data-pagefind-ignore", which Pagefind warns about.
             return (
-                '<div class="corpus-listing" data-pagefind-ignore markdown>\n\n'
+                '<div class="corpus-listing" data-pagefind-ignore="all" markdown>\n\n'
                 + path.read_text(encoding="utf-8")
                 + "\n\n</div>\n"
             )

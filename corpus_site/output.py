@@ -27,6 +27,7 @@ from .errors import BuildError, LedgerError
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
 from .search import SearchReport, index_site
+from .workers import Progress
 
 # The list of files the previous build generated, so that stale ones can be removed
 # without ever deleting a hand-written page.
@@ -242,10 +243,11 @@ def build_site(
     site_dir: Path,
     search: bool = True,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> SiteReport:
     """Run the real MkDocs build (on `workers` processes, corpus_site/sitebuild.py) into a
     temporary folder, index it for search (unless `search` is False), then swap it in
-    place of the old site."""
+    place of the old site. progress, if given, shows both stages."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
@@ -265,11 +267,11 @@ def build_site(
             docs_dir=str(docs_dir.resolve()),
             site_dir=str(staging),
         )
-        sitebuild.build(config, workers)
+        sitebuild.build(config, workers, progress)
         seconds["mkdocs build"] = time.perf_counter() - clock
         if search:
             clock = time.perf_counter()
-            searched = index_site(staging)
+            searched = index_site(staging, progress)
             seconds["search index"] = time.perf_counter() - clock
     except (MkDocsException, OSError) as exc:
         shutil.rmtree(staging, ignore_errors=True)

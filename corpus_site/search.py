@@ -17,10 +17,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildError
+from .workers import Progress
 
 # Where the index goes inside the site, and where corpus-search.js looks for it.
 BUNDLE = "pagefind"
@@ -31,16 +33,27 @@ BUNDLE = "pagefind"
 EXCLUDE = (".corpus-pilcrow", ".headerlink")
 
 
+# The steps Pagefind announces on its output, in order (with "Finished in" at the end).
+PHASES = (
+    "[Walking source directory]",
+    "[Parsing files]",
+    "[Reading languages]",
+    "[Building search indexes]",
+)
+
+
 @dataclass(frozen=True)
 class SearchReport:
-    """What indexing found: pages and words indexed."""
+    """What indexing found: pages and words indexed, and what Pagefind printed."""
 
     pages: int
     words: int
+    output: str = ""
 
 
-def index_site(site_dir: Path) -> SearchReport:
-    """Write Pagefind's index of the built site into <site_dir>/pagefind/."""
+def index_site(site_dir: Path, progress: Progress | None = None) -> SearchReport:
+    """Write Pagefind's index of the built site into <site_dir>/pagefind/. progress, if
+    given, follows the steps Pagefind announces (it tells nothing finer)."""
     command = [
         sys.executable,
         "-m",
@@ -52,19 +65,38 @@ def index_site(site_dir: Path) -> SearchReport:
         "--exclude-selectors",
         ",".join(EXCLUDE),
     ]
+    lines: list[str] = []
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as running:
+            assert running.stdout is not None
+            steps = _steps(running.stdout, lines)
+            if progress is not None:
+                steps = progress(steps, len(PHASES) + 1, "Building the search index (Pagefind)")
+            for _ in steps:
+                pass
+        returncode = running.returncode
     except OSError as exc:
         raise BuildError(f"cannot run Pagefind ({exc}): run `pip install -e .`") from exc
-    if done.returncode != 0 or "No module named pagefind" in done.stderr:
-        detail = (done.stderr or done.stdout).strip()[-2000:]
+    output = "".join(lines)
+    if returncode != 0 or "No module named pagefind" in output:
+        detail = output.strip()[-2000:]
         if "No module named" in detail:
             raise BuildError(
                 "Pagefind, which builds the search index, is not installed: run "
                 '`pip install -e .` (it installs "pagefind[extended]")'
             )
         raise BuildError(f"Pagefind could not index {site_dir}: {detail}")
-    return SearchReport(pages=_count(done.stdout, "pages"), words=_count(done.stdout, "words"))
+    return SearchReport(_count(output, "pages"), _count(output, "words"), output)
+
+
+def _steps(output: Iterable[str], lines: list[str]) -> Iterator[None]:
+    """Keep every line of Pagefind's output; yield at each step it announces."""
+    for line in output:
+        lines.append(line)
+        if line.strip() in PHASES or line.startswith("Finished in"):
+            yield
 
 
 def _count(output: str, what: str) -> int:

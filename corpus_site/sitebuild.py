@@ -19,14 +19,15 @@ an upgrade, compare `build()` in mkdocs/commands/build.py with the steps below.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .workers import default_workers
+from .workers import Progress, default_workers
 
 # Below this many pages outside the navigation, forking costs more than it saves.
 MIN_PARALLEL_PAGES = 200
@@ -45,9 +46,10 @@ class _Keep(logging.Handler):
         self.records.append((record.levelno, record.getMessage()))
 
 
-def build(config: Any, workers: int | None = None) -> None:
+def build(config: Any, workers: int | None = None, progress: Progress | None = None) -> None:
     """Build the site of a loaded MkDocs config, as `mkdocs build` does, on `workers`
-    processes (default: one per core)."""
+    processes (default: one per core); progress, if given, shows each page read and each
+    page rendered, the workers' included (they tell the parent through a pipe)."""
     from mkdocs.commands import build as mkdocs_build
     from mkdocs.exceptions import Abort
     from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
@@ -86,9 +88,13 @@ def build(config: Any, workers: int | None = None) -> None:
         env = config.plugins.on_env(env, config=config, files=files)
 
         count = workers if len(spread) >= MIN_PARALLEL_PAGES and _can_fork() else 1
+        ticks = os.pipe() if progress is not None and count > 1 else None
         children = [
-            _fork(n, count, spread, config, files, doc_files, nav, env) for n in range(1, count)
+            _fork(n, count, spread, config, files, doc_files, nav, env, ticks)
+            for n in range(1, count)
         ]
+        if ticks is not None:
+            os.close(ticks[1])  # the workers hold the write end: EOF when all are done
 
         files.copy_static_files(inclusion=inclusion)
         for template in config.theme.static_templates:
@@ -96,7 +102,14 @@ def build(config: Any, workers: int | None = None) -> None:
         for template in config.extra_templates:
             mkdocs_build._build_extra_template(template, files, config, nav)
         mine = spread[0::count]
-        _populate_and_build(mine, config, files, doc_files, nav, env, build_shared=shared)
+        steps = _populate_and_build(mine, config, files, doc_files, nav, env, build_shared=shared)
+        if progress is None:
+            for _ in steps:
+                pass
+        else:
+            total = 2 * len(spread) + len(shared)  # each read, each rendered
+            for _ in progress(_with_workers(steps, ticks), total, "Building the site (MkDocs)"):
+                pass
         _wait(children)
 
         config.plugins.on_post_build(config=config)
@@ -122,16 +135,19 @@ def _populate_and_build(
     nav: Any,
     env: Any,
     build_shared: Sequence[Any] = (),
-) -> None:
+) -> Iterator[None]:
     """Read and render the pages of `share`, and render those of `build_shared` (read
-    already); then check the anchor links of both, as MkDocs does after its loops."""
+    already); then check the anchor links of both, as MkDocs does after its loops. Yields
+    after each page read and each page rendered."""
     from mkdocs.commands import build as mkdocs_build
 
     for file in share:
         mkdocs_build._populate_page(file.page, config, files)
+        yield
     for file in [*build_shared, *share]:
         excluded = file.inclusion.is_excluded()
         mkdocs_build._build_page(file.page, config, doc_files, nav, env, excluded=excluded)
+        yield
     level = config.validation.links.anchors
     for file in [*build_shared, *share]:
         file.page.validate_anchor_links(files=files, log_level=level)
@@ -146,8 +162,10 @@ def _fork(
     doc_files: Sequence[Any],
     nav: Any,
     env: Any,
+    ticks: tuple[int, int] | None = None,
 ) -> tuple[int, int]:
-    """Start worker n of count on its share of `spread`; (pid, read end of its pipe)."""
+    """Start worker n of count on its share of `spread`; (pid, read end of its pipe).
+    ticks: a pipe the worker writes a byte to for each step (progress)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid:
@@ -158,8 +176,13 @@ def _fork(
     status, outcome = 1, None
     keep = _Keep()
     log.addHandler(keep)
+    if ticks is not None:
+        os.close(ticks[0])
+        os.set_blocking(ticks[1], False)  # progress never holds up the work
     try:
-        _populate_and_build(spread[n::count], config, files, doc_files, nav, env)
+        for _ in _populate_and_build(spread[n::count], config, files, doc_files, nav, env):
+            if ticks is not None:
+                _tick(ticks[1])
         status, outcome = 0, keep.records
     except BaseException as exc:  # reported by the parent
         outcome = [*keep.records, (logging.ERROR, f"{type(exc).__name__}: {exc}")]
@@ -169,6 +192,37 @@ def _fork(
                 pickle.dump(outcome, pipe)
         finally:
             os._exit(status)
+
+
+def _tick(fd: int) -> None:
+    """One step done, told to the parent (dropped if its pipe is full or closed)."""
+    with contextlib.suppress(OSError):
+        os.write(fd, b".")
+
+
+def _with_workers(steps: Iterator[None], ticks: tuple[int, int] | None) -> Iterator[None]:
+    """The parent's steps, and after each the steps its workers told of; then the workers'
+    remaining steps until all have closed the pipe."""
+    if ticks is None:
+        yield from steps
+        return
+    read = ticks[0]
+    os.set_blocking(read, False)
+    try:
+        for _ in steps:
+            yield
+            try:
+                told = os.read(read, 65536)
+            except BlockingIOError:
+                told = b""
+            for _ in told:
+                yield
+        os.set_blocking(read, True)
+        while told := os.read(read, 65536):
+            for _ in told:
+                yield
+    finally:
+        os.close(read)
 
 
 def _wait(children: Sequence[tuple[int, int]]) -> None:

@@ -107,3 +107,26 @@ def test_a_site_that_cannot_be_indexed_is_an_error_naming_it(tmp_path: Path) -> 
     missing = tmp_path / "no-site-here"
     with pytest.raises(BuildError, match="no-site-here"):
         index_site(missing)
+
+
+def test_pagefind_reads_every_mark_without_a_warning_and_reports_its_steps(
+    default_site: Project, tmp_path: Path
+) -> None:
+    """Pagefind warns on a mark it does not understand (a bare data-pagefind-ignore inside
+    Markdown is written as data-pagefind-ignore="data-pagefind-ignore"); progress follows
+    the steps it announces."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(default_site.site, site, ignore=shutil.ignore_patterns("pagefind"))
+    steps: list[str] = []
+
+    def progress(items, total, what):  # type: ignore[no-untyped-def]
+        for item in items:
+            steps.append(what)
+            yield item
+        assert len(steps) == total
+
+    report = index_site(site, progress)
+    assert "not valid" not in report.output, report.output
+    assert report.pages > 0 and len(steps) == 5

@@ -35,7 +35,7 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
-def build_with(project: Project, site: Path, how: str) -> list[str]:
+def build_with(project: Project, site: Path, how: str, progress=None) -> list[str]:  # type: ignore[no-untyped-def]
     """Build the project's docs/ into `site` with MkDocs' build or sitebuild; warnings."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -56,7 +56,7 @@ def build_with(project: Project, site: Path, how: str) -> list[str]:
         if how == "mkdocs":
             build(config)
         else:
-            sitebuild.build(config, workers=int(how))
+            sitebuild.build(config, workers=int(how), progress=progress)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
@@ -105,3 +105,26 @@ def test_a_page_that_cannot_be_read_fails_the_build_whoever_reads_it(
             sitebuild.build(config, workers=2)
     finally:
         page.write_bytes(original)
+
+
+def test_progress_counts_every_page_read_and_rendered_by_every_process(
+    docs: Project, tmp_path: Path
+) -> None:
+    """The bar of the MkDocs stage: the workers' steps reach the parent; the site is the
+    same with it."""
+    seen: list[tuple[str, int, int]] = []
+
+    def progress(steps, total, what):  # type: ignore[no-untyped-def]
+        count = 0
+        for step in steps:
+            count += 1
+            yield step
+        seen.append((what, count, total))
+
+    build_with(docs, tmp_path / "mkdocs", "mkdocs")
+    build_with(docs, tmp_path / "two", "2", progress)
+    [(what, count, total)] = seen
+    pages = len(list(docs.docs.rglob("*.md")))
+    assert "MkDocs" in what
+    assert count == total and pages < total <= 2 * pages
+    assert tree(tmp_path / "two") == tree(tmp_path / "mkdocs")
