@@ -156,10 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _print_problems("cannot start", exc.problems)
         return EXIT_USAGE
-    if args.quiet:
-        logging.getLogger("mkdocs").setLevel(logging.ERROR)
-    else:
-        _show_mkdocs_warnings()
+    # Shown in quiet mode too: a MkDocs warning is a problem of the site.
+    _show_mkdocs_warnings()
     try:
         report = build(config, progress=_progress_bar if progress else None)
     except LedgerError as exc:
@@ -219,11 +217,24 @@ def _progress_bar(results: Iterable[Any], total: int, what: str) -> Iterable[Any
     return tqdm(results, total=total, desc=what, unit="", file=sys.stderr, leave=False)
 
 
+class _ToStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to sys.stderr as it is when a record comes, not as it was when made (a
+    caller may replace it between builds, as tests do)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _show_mkdocs_warnings() -> None:
     """Let MkDocs warnings through to stderr, one line each; its info lines stay quiet."""
     logger = logging.getLogger("mkdocs")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _ToStderr()
         handler.setFormatter(logging.Formatter("mkdocs %(levelname)s: %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.WARNING)

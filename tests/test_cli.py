@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import DEFAULT_CORPUS, ROOT, Project
 
 from corpus_site.cli import parser
@@ -78,3 +80,15 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert "--corpus DIR" in result.stdout
+
+
+def test_a_mkdocs_warning_is_shown_and_reported_in_quiet_mode_too(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q prints only problems: a MkDocs warning is one, and build-report.json lists it."""
+    about = project.docs / "about.md"
+    about.write_text(about.read_text() + "\n[A page that is not there](missing-page.md)\n")
+    assert project.build(DEFAULT_CORPUS, "-q") == 0
+    report = json.loads((project.root / "build-report.json").read_text())
+    assert any("missing-page.md" in w for w in report["mkdocs_warnings"]), report
+    assert "missing-page.md" in capsys.readouterr().err
