@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from corpus_site import compare as compare_module  # noqa: E402
-from corpus_site.build import read_and_normalize, version_digests  # noqa: E402
+from corpus_site.reading import read_and_normalize, version_digests  # noqa: E402
 from corpus_site.config import load_config  # noqa: E402
 from corpus_site.grouping import group_versions  # noqa: E402
 from corpus_site.normalize import mark_recurring, shown_titles  # noqa: E402

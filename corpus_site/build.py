@@ -19,27 +19,24 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from .cache import ResultCache, cache_key, cached_map
+from .cache import ResultCache, cache_key
 from .cite import csl_item, format_all
 from .compare import compare_groups
 from .config import Config
-from .errors import CorpusError, LedgerError
+from .errors import LedgerError
 from .grouping import (
     Fingerprint,
-    GroupingSettings,
-    ShingleCache,
     fingerprints,
     member_of,
     regroup,
 )
 from .ledger import Reconciled, ledger_json, reconcile
-from .models import Group, Problem, Source, Summary, Version
+from .models import Group, Problem, Summary, Version
 from .normalize import (
     ShownTitle,
     apply_marks,
-    normalize,
     recurring_marks,
     shown_titles,
     summarize,
@@ -53,6 +50,14 @@ from .output import (
     write_docs,
     write_keyed,
     write_ledger,
+)
+from .reading import (
+    Reading,
+    StaleState,
+    VersionLoader,
+    fingerprint_versions,
+    read_corpus,
+    read_settings,
 )
 from .render import (
     CorpusParts,
@@ -68,17 +73,7 @@ from .render import (
     version_files,
     version_paths,
 )
-from .sources import (
-    Sidecar,
-    drop_duplicate_ids,
-    file_stamp,
-    list_corpus_files,
-    manifest_problems,
-    parse_source,
-    read_bytes,
-    read_sidecar,
-)
-from .state import BuildState, FileRecord, load_state, save_state
+from .state import BuildState, load_state, save_state
 from .workers import Progress, ordered_map
 
 # Formatted citations are kept in the result cache under this prefix and their
@@ -111,274 +106,10 @@ class BuildReport:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-class _StaleState(Exception):
-    """The build state promised a result that the corpus or the cache no longer gives."""
-
-
-@dataclass
-class _Reading:
-    """The corpus as one build read it."""
-
-    files: list[str]  # every corpus file, in corpus order
-    records: list[FileRecord]  # what each gave, in the same order
-    summaries: list[Summary]  # of the published versions as read, in corpus order
-    problems: list[Problem]
-    read_keys: dict[str, str]  # version ID -> cache key of its reading
-    fresh: dict[str, Version]  # versions this build holds whole, as read, by ID
-
-
-def read_and_normalize(
-    config: Config, progress: Progress | None = None, cache: ResultCache | None = None
-) -> tuple[list[str], list[Version], list[Problem], dict[str, str]]:
-    """Stages 1 and 2: the corpus files, their versions, the problems found, and the cache
-    key of each version's reading (by ID). Every file is read (a build keeps most of them
-    as summaries instead: _read_corpus)."""
-    cache = cache or ResultCache(None)
-    reading = _read_corpus(config, {}, cache, progress)
-    versions = [reading.fresh[s.id] for s in reading.summaries]
-    return reading.files, versions, reading.problems, reading.read_keys
-
-
-def _read_corpus(
-    config: Config,
-    known: Mapping[str, FileRecord],
-    cache: ResultCache,
-    progress: Progress | None,
-) -> _Reading:
-    """Read the corpus: a file whose stamp is the one known for it (the last build's
-    record) is not read again; the others are read once in this process (their bytes make
-    their cache key), taken from the cache when a build read the same bytes, metadata and
-    settings, else parsed and normalized in worker processes, which inherit the bytes."""
-    files = list_corpus_files(config.corpus_dir)
-    problems = manifest_problems(config.manifest, files)
-    settings = _read_settings(config)
-    now = time.time_ns()
-    records: list[FileRecord | None] = [None] * len(files)
-    todo: list[_Gathered] = []
-    stamps: dict[int, tuple[int, ...] | None] = {}
-    for order, rel in enumerate(files):
-        stamp = file_stamp(config.corpus_dir, rel, now)
-        last = known.get(rel)
-        if (
-            last is not None
-            and stamp is not None
-            and last.stamp == stamp
-            and last.order == order
-            and last.key is not None
-        ):
-            records[order] = last
-            continue
-        item = _gather(config, rel, order, settings)
-        if item.problem is not None:
-            records[order] = FileRecord(None, None, order, None, None, (item.problem,), None, None)
-        elif item.key is not None and last is not None and last.key == item.key:
-            records[order] = last._replace(stamp=stamp)  # touched, not changed
-        else:
-            todo.append(item)
-            stamps[order] = stamp
-    results, _ = cached_map(
-        cache,
-        lambda item: _read_file(config, item),
-        todo,
-        [g.key for g in todo],
-        config.workers,
-        progress,
-        "Reading files",
-        chunksize=32,
-        compress=False,  # loaded back whenever a page is rendered: 3x faster uncompressed
-    )
-    read: dict[int, Version] = {}  # by corpus order: two files may claim one ID
-    grouping = repr(config.grouping)
-    for item, (source, outcome, file_problems, summary) in zip(todo, results, strict=True):
-        failure = outcome if isinstance(outcome, Problem) else None
-        if isinstance(outcome, Version):
-            read[item.order] = outcome
-        records[item.order] = FileRecord(
-            stamp=stamps[item.order] if item.key else None,
-            key=item.key,
-            order=item.order,
-            ident=(source.id, source.sha256, source.id_origin) if source else None,
-            summary=summary,
-            problems=tuple(file_problems),
-            failure=failure,
-            fingerprint=_fingerprint_key(grouping, item.key) if summary and item.key else None,
-        )
-    done = [r for r in records if r is not None]
-    assert len(done) == len(files), "every corpus file has its record"
-    for record in done:
-        problems.extend(record.problems)
-    kept, duplicate_problems = drop_duplicate_ids(
-        [_Ident(files[r.order], *r.ident, r.order) for r in done if r.ident is not None]
-    )
-    problems.extend(duplicate_problems)
-    summaries: list[Summary] = []
-    read_keys: dict[str, str] = {}
-    fresh: dict[str, Version] = {}
-    for ident in kept:
-        record = done[ident.order]
-        if record.summary is not None:
-            summaries.append(record.summary)
-            read_keys[ident.id] = record.key or ""
-            if ident.order in read:
-                fresh[ident.id] = read[ident.order]
-        elif record.failure is not None:
-            problems.append(record.failure)
-    return _Reading(files, done, summaries, problems, read_keys, fresh)
-
-
-class _Ident(NamedTuple):
-    """What drop_duplicate_ids needs of a file's source."""
-
-    path: str
-    id: str
-    sha256: str
-    id_origin: str
-    order: int
-
-
-def _read_settings(config: Config) -> str:
-    """Everything besides a file's own bytes that its reading depends on."""
-    return repr((config.manifest, config.limits, config.boilerplate_patterns))
-
-
-def _fingerprint_key(grouping: str, read_key: str) -> str:
-    """The cache key of a version's fingerprint: its reading and the grouping settings."""
-    return cache_key("fingerprint", grouping, read_key)
-
-
-# One file's reading: its source (None when it cannot be read), its version or the error
-# that kept it from being normalized, the problems found while reading, and the summary of
-# its version.
-_FileResult = tuple[Source | None, Version | Problem | None, list[Problem], Summary | None]
-
-
-@dataclass(frozen=True)
-class _Gathered:
-    """One corpus file as this process read it, before parsing."""
-
-    rel: str
-    order: int
-    raw: bytes | None  # None when it cannot be read (problem says why)
-    sidecar: Sidecar
-    key: str | None  # the cache key of its reading; None: never cached
-    problem: Problem | None = None
-
-
-def _gather(config: Config, rel: str, order: int, settings: str) -> _Gathered:
-    """Read a file and its sidecar; its cache key is where it is, what it is (bytes,
-    sidecar, link target) and the settings."""
-    try:
-        raw = read_bytes(config.corpus_dir, rel, config.limits)
-    except CorpusError as exc:
-        return _Gathered(rel, order, None, None, None, Problem(rel, "error", exc.code, exc.message))
-    sidecar = read_sidecar(config.corpus_dir, rel)
-    path = os.path.join(config.corpus_dir, rel)
-    target = os.path.realpath(path) if os.path.islink(path) else ""
-    key = None
-    if not isinstance(sidecar, OSError):  # an unreadable sidecar: its error is found again
-        key = cache_key("read", settings, f"{rel}\0{order}\0{target}", raw, sidecar or b"")
-    return _Gathered(rel, order, raw, sidecar, key)
-
-
-def _read_file(config: Config, item: _Gathered) -> _FileResult:
-    assert item.raw is not None, "only readable files are parsed"
-    source, problems = parse_source(
-        item.rel, item.order, item.raw, item.sidecar, config.manifest, config.limits
-    )
-    if source is None:
-        return None, None, problems, None
-    try:
-        version = normalize(source, config.boilerplate_patterns, config.limits.max_paragraphs)
-    except CorpusError as exc:
-        return source, Problem(exc.file, "error", exc.code, exc.message), problems, None
-    return source, version, problems, summarize(version, item.key)
-
-
-class _Versions:
-    """Whole versions as read (before recurring boilerplate is marked), by ID: those this
-    build read, the others loaded from the cache (or read again) when a page needs them."""
-
-    def __init__(self, config: Config, reading: _Reading, cache: ResultCache) -> None:
-        self.config = config
-        self.reading = reading
-        self.cache = cache
-        self.record_of = {s.id: reading.records[s.order] for s in reading.summaries}
-
-    def load(self, ids: Iterable[str]) -> dict[str, Version]:
-        """The versions of these IDs."""
-        ids = list(ids)
-        fresh = self.reading.fresh
-        wanted = [vid for vid in dict.fromkeys(ids) if vid not in fresh]
-        found = self.cache.get_many([self.record_of[vid].key for vid in wanted])
-        for vid in wanted:
-            record = self.record_of[vid]
-            result = found.get(record.key or "")
-            if result is None:
-                result = self._read_again(vid, record)
-            if not isinstance(result[1], Version) or result[1].id != vid:
-                raise _StaleState(f"{vid}: the cache holds another reading")
-            fresh[vid] = result[1]
-        return {vid: fresh[vid] for vid in ids}
-
-    def _read_again(self, vid: str, record: FileRecord) -> _FileResult:
-        """A version whose reading the cache lost: read from the corpus, which must still
-        hold what the record says (else the state was wrong about the file)."""
-        rel = self.reading.files[record.order]
-        item = _gather(self.config, rel, record.order, _read_settings(self.config))
-        if item.key is None or item.key != record.key:
-            raise _StaleState(f"{rel} changed although its stamp did not")
-        result = _read_file(self.config, item)
-        self.cache.put(item.key, result, compress=False)
-        return result
-
-
-def fingerprint_versions(
-    versions: Sequence[Version],
-    read_keys: Mapping[str, str],
-    settings: GroupingSettings,
-    cache: ResultCache | None = None,
-    workers: int | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Fingerprint]:
-    """What grouping needs of each version's text (shingles, MinHash signature), made in
-    worker processes and cached by the version's reading: a rebuild makes only those of
-    the files that changed."""
-    cache = cache or ResultCache(None)
-    grouping = repr(settings)
-    keys = [_fingerprint_key(grouping, read_keys.get(v.id) or repr(v)) for v in versions]
-    shared = ShingleCache()  # each worker fills its own copy: stories share their words
-    prints, _ = cached_map(
-        cache,
-        lambda version: fingerprints([version], settings, shared)[0],
-        versions,
-        keys,
-        workers,
-        progress,
-        "Fingerprinting texts",
-        chunksize=64,
-        compress=False,
-    )
-    return {v.id: p for v, p in zip(versions, prints, strict=True)}
-
-
-def version_digests(versions: Sequence[Version], read_keys: Mapping[str, str]) -> dict[str, str]:
-    """A short stand-in for each version in cache keys: the key of its reading plus what
-    was marked after reading (recurring boilerplate). Cheaper than hashing the version
-    (the same as Summary.digest)."""
-    return {
-        v.id: cache_key(
-            "version",
-            read_keys.get(v.id) or repr(v),
-            repr(tuple(p.boilerplate for p in v.paragraphs)),
-        )
-        for v in versions
-    }
-
-
 def _group(
     config: Config,
-    reading: _Reading,
-    loader: _Versions,
+    reading: Reading,
+    loader: VersionLoader,
     cache: ResultCache,
     state: BuildState | None,
     progress: Progress | None,
@@ -413,7 +144,7 @@ def _mark(
     config: Config,
     summaries: Sequence[Summary],
     group_of: Mapping[str, str],
-    loader: _Versions,
+    loader: VersionLoader,
     known: Mapping[str, Summary],
 ) -> tuple[list[Summary], dict[int, str], dict[str, Summary]]:
     """Recurring boilerplate: the summaries with it marked, the marks (paragraph hash ->
@@ -460,7 +191,7 @@ def _state_settings(config: Config) -> str:
     made with anything else): the program, the settings, the folders."""
     return cache_key(
         "build state",
-        _read_settings(config),
+        read_settings(config),
         os.fspath(config.corpus_dir.resolve()),
         os.fspath(config.docs_dir.resolve()),
         repr(config.grouping),
@@ -481,7 +212,7 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
     cache = ResultCache(config.cache_dir / "results.sqlite")
     try:
         return _build_from(config, progress, cache, state, settings, seconds)
-    except _StaleState:
+    except StaleState:
         # The state or the cache did not match the corpus (a file changed under an
         # unchanged stamp, or the cache lost an entry it vouched for): nothing has been
         # written yet; build again from the corpus alone.
@@ -502,8 +233,8 @@ def _build_from(
     seconds: dict[str, float],
 ) -> BuildReport:
     clock = time.perf_counter()
-    reading = _read_corpus(config, state.files if state else {}, cache, progress)
-    loader = _Versions(config, reading, cache)
+    reading = read_corpus(config, state.files if state else {}, cache, progress)
+    loader = VersionLoader(config, reading, cache)
     problems = reading.problems
     # What the build keeps holds no reference cycles: kept out of the cycle collector,
     # whose full passes over its millions of objects otherwise slow every later stage
