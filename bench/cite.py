@@ -31,47 +31,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import SYNTHETIC_OUTLETS, SYNTHETIC_WORDS  # noqa: E402
 
 from corpus_site import citeproc_speed  # noqa: E402
 from corpus_site.cite import STYLES, Work, _style, csl_item, formatted  # noqa: E402
 
 VARIANTS = ("unpatched", "XPath cache", "fast")
 
-WORDS = [
-    "council",
-    "harbour",
-    "election",
-    "budget",
-    "court",
-    "rail",
-    "strike",
-    "school",
-    "hospital",
-    "mayor",
-    "farmers",
-    "storm",
-    "bridge",
-    "museum",
-    "airport",
-    "police",
-    "union",
-    "market",
-    "festival",
-    "drought",
-    "vaccine",
-    "treaty",
-    "border",
-    "tariff",
-    "senate",
-    "coalition",
-    "refinery",
-    "pipeline",
-    "reservoir",
-    "orchestra",
-    "minister",
-    "river",
-    "inquiry",
-]
+# The made-up corpus's words and outlets (tests/conftest.py), the words once each.
+WORDS = sorted(set(SYNTHETIC_WORDS))
 GIVEN = ["Jane", "John", "Ana", "Li", "Omar", "Chloé", "Sven", "Priya", "Kwame", "Marta"]
 FAMILY = [
     "Roe",
@@ -85,7 +55,7 @@ FAMILY = [
     "Novak",
     "Smith-Jones",
 ]
-OUTLETS = ("Daily Ledger", "Evening Courier", "Northern Post", "Harbour Times")
+OUTLETS = SYNTHETIC_OUTLETS
 
 
 def works(count: int, seed: int) -> list[Work]:

@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from corpus_site import compare as compare_module  # noqa: E402
-from corpus_site.reading import read_and_normalize, version_digests  # noqa: E402
 from corpus_site.config import load_config  # noqa: E402
 from corpus_site.grouping import group_versions  # noqa: E402
-from corpus_site.normalize import mark_recurring, shown_titles  # noqa: E402
+from corpus_site.normalize import mark_recurring, shown_titles, version_digest  # noqa: E402
+from corpus_site.reading import read_and_normalize  # noqa: E402
 
 
 def prepare(corpus: Path) -> tuple[list, list, dict, int, dict]:
@@ -54,7 +54,7 @@ def prepare(corpus: Path) -> tuple[list, list, dict, int, dict]:
         versions, config.recurring_min_files, group_of, config.recurring_min_groups
     )
     titles = shown_titles(versions, groups)
-    digests = version_digests(versions, read_keys)
+    digests = {v.id: version_digest(v, read_keys.get(v.id)) for v in versions}
     return versions, groups, titles, config.nearest_siblings, digests
 
 

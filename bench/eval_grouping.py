@@ -50,8 +50,8 @@ from corpus_site.models import Group, Problem, Version
 
 def load_versions(corpus: Path) -> tuple[list[Version], list[Problem]]:
     """Read and normalize the corpus the way a build does (corpus_site.reading)."""
-    from corpus_site.reading import read_and_normalize
     from corpus_site.config import load_config
+    from corpus_site.reading import read_and_normalize
 
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(

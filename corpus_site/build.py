@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import ResultCache, cache_key
-from .cite import csl_item, format_all
-from .compare import compare_groups
+from .cite import citation_key, csl_item, format_all
+from .compare import compare_groups, comparison_keys
 from .config import Config
 from .errors import LedgerError
 from .grouping import (
@@ -45,6 +45,7 @@ from .output import (
     WriteRecord,
     WriteReport,
     build_site,
+    content_key,
     keep_withdrawn_sources,
     read_ledger,
     write_docs,
@@ -296,7 +297,7 @@ def _build_from(
     withdrawn_sources = keep_withdrawn_sources(
         reconciled.tombstones(), config.withdrawn_dir, config.docs_dir
     )
-    comparison_keys = comparison_keys_of(groups, titles, digests, config.nearest_siblings)
+    compare_keys = comparison_keys(groups, titles, digests, config.nearest_siblings)
     record = WriteRecord(config.cache_dir / "written.json", config.docs_dir)
     plan = _plan_pages(
         summaries,
@@ -304,7 +305,7 @@ def _build_from(
         titles,
         problems,
         reconciled,
-        comparison_keys,
+        compare_keys,
         config,
         record,
         state,
@@ -330,7 +331,7 @@ def _build_from(
         config.workers,
         digests,
     )
-    cache.keep(comparison_keys.values())  # the comparisons of unchanged groups stay cached
+    cache.keep(compare_keys.values())  # the comparisons of unchanged groups stay cached
     seconds["compare"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -370,7 +371,7 @@ def _build_from(
         # written out again to find that they are the same.
         content, ledger_parts = ledger_json(reconciled.ledger, ledger_parts)
         write_ledger(config.ledger_file, content)
-        ledger_sha256 = _sha256(content)
+        ledger_sha256 = content_key(content)
     seconds["write ledger"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -414,12 +415,6 @@ def _build_from(
     return final
 
 
-def _sha256(content: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(content).hexdigest()
-
-
 def _changed(old: BuildState, new: BuildState) -> bool:
     """Whether the new state holds anything the old one does not (else it is not written:
     an unchanged rebuild writes nothing)."""
@@ -451,8 +446,6 @@ def _format_citations(
 ) -> dict[str, dict[str, str]]:
     """The formatted citations of the pages to render: from the cache where an earlier
     build formatted the same item, the others with citeproc-py (cite.format_all)."""
-    from .cite import citation_key
-
     items = [csl_item(citation(v, group_of[v.id], site)) for v in site.versions]
     keys = [citation_key(item) for item in items]
     stored = cache.get_many([_CITATION + key for key in keys])
@@ -462,26 +455,6 @@ def _format_citations(
         if key not in known:
             cache.put(_CITATION + key, citations[key])
     return citations
-
-
-def comparison_keys_of(
-    groups: Sequence[Group],
-    titles: Mapping[str, ShownTitle],
-    digests: Mapping[str, str],
-    nearest: int,
-) -> dict[str, str]:
-    """Group ID -> what its comparison is made from, as the key under which compare_groups
-    caches it (compare.py): a group with the same key has the same comparison."""
-    return {
-        group.id: cache_key(
-            "compare",
-            str(nearest),
-            repr(group),
-            *(digests[m] + repr(titles[m]) for m in group.members),
-        )
-        for group in groups
-        if len(group.members) > 1
-    }
 
 
 @dataclass(frozen=True)
@@ -513,9 +486,7 @@ def _plan_pages(
     is made again only when what it is made from changed since the last build."""
     known = state.pages if state is not None else {}
     known_groups = state.group_pages if state is not None else {}
-    problems_of: dict[str, list[Problem]] = {}
-    for problem in problems:
-        problems_of.setdefault(problem.file, []).append(problem)
+    problems_of = problems_by_file(problems)
     entries = reconciled.ledger.versions
     site = (config.site_url, config.site_name)
     keys: dict[str, str] = {}
@@ -595,7 +566,7 @@ def _render_pages(
     False unchanged, None current (by the record) for every version and group page."""
     group_of = {m: g for g in site.groups for m in g.members}
     by_id = {s.id: s for s in site.summaries}
-    problems_of = problems_by_file(site)
+    problems_of = problems_by_file(site.problems)
     changed_groups = [g for g in site.groups if g.id in plan.groups]
     units: list[Version | Group] = [*site.versions, *changed_groups]
 

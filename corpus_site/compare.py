@@ -19,7 +19,7 @@ from markupsafe import Markup
 from .cache import ResultCache, cache_key, cached_map
 from .diffing import diff_versions, swap
 from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
-from .normalize import ShownTitle
+from .normalize import ShownTitle, version_digest
 from .templating import diff_rows, render_fragment
 from .workers import Progress
 
@@ -65,23 +65,16 @@ def compare_groups(
     """Diff every version against its nearest siblings and render the comparison blocks.
 
     Groups are independent: they are compared in worker processes, and a group whose
-    members (by digest: see build.version_digests), titles and settings are those of an
+    members (by digest: see normalize.version_digest), titles and settings are those of an
     earlier build is taken from the cache.
     """
     cache = cache or ResultCache(None)
     by_id = {v.id: v for v in versions}
     if digests is None:
-        digests = {v.id: cache_key("version", repr(v)) for v in versions}
+        digests = {v.id: version_digest(v, None) for v in versions}
     todo = [g for g in groups if len(g.members) > 1]
-    keys = [
-        cache_key(
-            "compare",
-            str(nearest),
-            repr(group),
-            *(digests[m] + repr(titles[m]) for m in group.members),
-        )
-        for group in todo
-    ]
+    key_of = comparison_keys(todo, titles, digests, nearest)
+    keys = [key_of[g.id] for g in todo]
     results, _ = cached_map(
         cache,
         lambda group: compare_group(group, [by_id[m] for m in group.members], nearest),
@@ -102,6 +95,26 @@ def compare_groups(
     return Comparison(
         version_blocks, group_blocks, records, dict(zip((g.id for g in todo), keys, strict=True))
     )
+
+
+def comparison_keys(
+    groups: Sequence[Group],
+    titles: Mapping[str, ShownTitle],
+    digests: Mapping[str, str],
+    nearest: int,
+) -> dict[str, str]:
+    """Group ID -> the key under which compare_groups caches its comparison (groups of two
+    or more): what the comparison is made from, so the same key, the same comparison."""
+    return {
+        group.id: cache_key(
+            "compare",
+            str(nearest),
+            repr(group),
+            *(digests[m] + repr(titles[m]) for m in group.members),
+        )
+        for group in groups
+        if len(group.members) > 1
+    }
 
 
 @dataclass(frozen=True)

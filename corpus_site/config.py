@@ -112,11 +112,6 @@ class Config:
         return self.mkdocs_file.parent / ".corpus-cache"
 
     @property
-    def cache_file(self) -> Path:
-        """Formatted citations kept between builds."""
-        return self.cache_dir / "citations.json"
-
-    @property
     def boilerplate_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
         """(what it is, compiled pattern) of the built-in and manifest boilerplate patterns."""
         ours = [(f"a boilerplate pattern of {MANIFEST_NAME}", p) for p in self.manifest.boilerplate]

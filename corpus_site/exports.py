@@ -166,7 +166,19 @@ def export_files(
 
 def groups_json(records: Sequence[Mapping[str, Any]], memo: Memo = no_memo) -> bytes:
     """indented_json({"groups": records}), each record encoded once (kept by memo)."""
-    inner = "\n    "  # where each record stands: in a list, in the top object
-    parts = [memo("group record", r, lambda r=r: encode_json(r, inner)) for r in records]
-    body = "[" + "".join(("," if n else "") + inner + s for n, s in enumerate(parts)) + "\n  ]"
-    return ('{\n  "groups": ' + (body if parts else "[]") + "\n}\n").encode()
+    section = "\n  "  # where the list stands: in the top object
+    parts = [
+        memo("group record", r, lambda r=r: encode_json(r, section + "  ").encode())
+        for r in records
+    ]
+    return b'{\n  "groups": ' + encoded_container(parts, section, b"[]") + b"\n}\n"
+
+
+def encoded_container(parts: Sequence[bytes], newline: str, brackets: bytes) -> bytes:
+    """A list (brackets b"[]") or an object (b"{}") of items already encoded one indent
+    inside `newline` (for an object, each item "key": value), joined as indented_json joins
+    them: to encode a large record in parts."""
+    if not parts:
+        return brackets
+    inner = (newline + "  ").encode()
+    return brackets[:1] + inner + (b"," + inner).join(parts) + newline.encode() + brackets[1:]

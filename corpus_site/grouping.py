@@ -35,12 +35,10 @@ that links two existing groups merges them under the ID of the earlier one.)
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -48,6 +46,7 @@ from functools import cache
 import numpy as np
 
 from .models import Group, Problem, Summary, Version
+from .workers import cycle_collector_paused
 
 _WORD_RE = re.compile(r"\w+")
 _EMPTY = np.zeros(0, dtype=np.uint64)
@@ -378,11 +377,8 @@ class Member:
 
 def member_of(version: Version | Summary) -> Member:
     """The Member of a version or of its summary."""
-    if isinstance(version, Summary):
-        path, order, meta = version.path, version.order, version.metadata
-    else:
-        path, order, meta = version.source.path, version.source.order, version.source.metadata
-    return Member(version.id, order, path, meta.group, meta.published)
+    meta = version.metadata
+    return Member(version.id, version.order, version.path, meta.group, meta.published)
 
 
 @dataclass(frozen=True, eq=False)
@@ -429,7 +425,7 @@ def regroup(
         raise ValueError("group_versions needs unique version IDs")
     if [(m.order, m.id) for m in members] != sorted((m.order, m.id) for m in members):
         raise ValueError("regroup needs its members in corpus order")
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         index = None
         if previous is not None and previous.settings == settings:
             index = _pairs_after_changes(ids, keys, fetch, settings, previous)
@@ -733,20 +729,6 @@ def _split_warnings(
             )
         )
     return problems
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector (this stage makes no cycles), then restore it."""
-    # The LSH index allocates millions of small containers; each full collection then walks
-    # the whole heap (every version of the corpus), which cost 10% of the time at 50,000.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _order_key(member: Member) -> tuple[int, str, int]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .exports import encode_json
+from .exports import encode_json, encoded_container
 from .models import Group, Summary, Version
 
 LEDGER_FORMAT = 1
@@ -102,11 +102,7 @@ def reconcile(
     errors: list[str] = []
     entries: dict[str, VersionEntry] = {}
     for version in versions:
-        vid = version.id
-        if isinstance(version, Summary):
-            sha256, path = version.sha256, version.path
-        else:
-            sha256, path = version.source.sha256, version.source.path
+        vid, sha256, path = version.id, version.sha256, version.path
         old = previous.versions.get(vid)
         changes = old.changes if old else ()
         if old is not None and old.sha256 != sha256:
@@ -335,10 +331,7 @@ def _items(records: Mapping[str, Any]) -> bytes:
 
 def _mapping(parts: Sequence[bytes]) -> bytes:
     """A section: its items' parts (in key order) in braces, or {} when it has none."""
-    if not parts:
-        return b"{}"
-    item = _ITEM.encode()
-    return b"{" + item + (b"," + item).join(parts) + _SECTION.encode() + b"}"
+    return encoded_container(parts, _SECTION, b"{}")
 
 
 def from_json(data: Mapping[str, Any]) -> Ledger:

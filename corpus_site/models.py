@@ -87,6 +87,27 @@ class Version:
         """The version's ID (its URL is /a/<id>/)."""
         return self.source.id
 
+    # Named as on a Summary, so that the corpus-wide stages take either.
+    @property
+    def path(self) -> str:
+        """Its source file, relative to the corpus folder."""
+        return self.source.path
+
+    @property
+    def order(self) -> int:
+        """Its place in corpus order."""
+        return self.source.order
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of its source file's bytes."""
+        return self.source.sha256
+
+    @property
+    def metadata(self) -> Metadata:
+        """Its source's metadata."""
+        return self.source.metadata
+
     # Cached (in the instance's __dict__, which a frozen dataclass still has): the pages,
     # lists and exports ask for them many times per version, 40,000 splits at 10,000.
     @cached_property
@@ -130,7 +151,7 @@ class Summary(NamedTuple):
     body: int  # article paragraphs: len(Version.body)
     first_sentence: str | None  # normalize.first_sentence of the version
     # Stand-in for the version in cache keys: the key of its reading plus what was marked
-    # after reading; the same digest, the same version (build.version_digests).
+    # after reading; the same digest, the same version (normalize.version_digest).
     digest: str
     # 64-bit hashes of the comparison keys of its article paragraphs as read, sorted and
     # unique: what normalize.recurring_marks counts.

@@ -295,13 +295,20 @@ def mark_recurring(
     return [apply_marks(v, marks) for v in versions]
 
 
+def version_digest(version: Version, read_key: str | None) -> str:
+    """A short stand-in for a version in cache keys (Summary.digest): the cache key of its
+    reading (None: the version itself) plus what was marked after reading (recurring
+    boilerplate). Cheaper than hashing the version."""
+    marks = repr(tuple(p.boilerplate for p in version.paragraphs))
+    return cache_key("version", read_key or repr(version), marks)
+
+
 def summarize(
     version: Version, read_key: str | None, keys: tuple[int, ...] | None = None
 ) -> Summary:
     """The Summary of a version. read_key: the cache key of its reading (None: the version
     itself stands in); keys: body_keys of the version as read, when it has been marked since."""
     source = version.source
-    marks = repr(tuple(p.boilerplate for p in version.paragraphs))
     return Summary(
         id=version.id,
         path=source.path,
@@ -316,7 +323,7 @@ def summarize(
         words=version.words,
         body=len(version.body),
         first_sentence=first_sentence(version),
-        digest=cache_key("version", read_key or repr(version), marks),
+        digest=version_digest(version, read_key),
         keys=body_keys(version) if keys is None else keys,
     )
 

@@ -326,7 +326,7 @@ def read_ledger(path: Path, known: tuple[str, Ledger] | None = None) -> tuple[Le
         return Ledger(), None
     try:
         data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        digest = content_key(data)
         if known is not None and known[0] == digest:
             return known[1], digest
         return ledger_from_json(json.loads(data)), digest

@@ -284,17 +284,3 @@ def fingerprint_versions(
         compress=False,
     )
     return {v.id: p for v, p in zip(versions, prints, strict=True)}
-
-
-def version_digests(versions: Sequence[Version], read_keys: Mapping[str, str]) -> dict[str, str]:
-    """A short stand-in for each version in cache keys: the key of its reading plus what
-    was marked after reading (recurring boilerplate). Cheaper than hashing the version
-    (the same as Summary.digest)."""
-    return {
-        v.id: cache_key(
-            "version",
-            read_keys.get(v.id) or repr(v),
-            repr(tuple(p.boilerplate for p in v.paragraphs)),
-        )
-        for v in versions
-    }

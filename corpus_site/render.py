@@ -6,7 +6,7 @@ Pure. Escaping happens in templating.py only.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -54,12 +54,6 @@ class SiteInput:
     # Formatted citations by cite.citation_key, made ahead (cached, in parallel); a
     # citation missing here is formatted on the spot.
     citations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    # Version ID -> digest of the version and of its group's comparison (build.py): what
-    # its page depends on besides what the page's cache key names itself.
-    page_digests: Mapping[str, str] = field(default_factory=dict)
-    # Group ID -> digest of what its comparison is made from (build.py): with the group and
-    # its members' rows, what its page depends on.
-    group_digests: Mapping[str, str] = field(default_factory=dict)
     # Every version of the corpus, summarized, in corpus order: what the lists, exports and
     # group pages show of them. Empty: made from `versions`, which then hold them all (the
     # build gives whole versions only for the pages it renders).
@@ -78,7 +72,7 @@ def render_site(
     group_of = {m: g for g in data.groups for m in g.members}
     data = replace(data, summaries=data.all_summaries())
     by_id = {s.id: s for s in data.summaries}
-    problems_of = problems_by_file(data)
+    problems_of = problems_by_file(data.problems)
     pages = ordered_map(
         lambda v: version_files(v, group_of[v.id], problems_of.get(v.source.path, []), data),
         data.versions,
@@ -95,10 +89,10 @@ def render_site(
     return files
 
 
-def problems_by_file(data: SiteInput) -> dict[str, list[Problem]]:
+def problems_by_file(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     """The problems of each corpus file, which its page lists."""
     problems_of: dict[str, list[Problem]] = {}
-    for problem in data.problems:
+    for problem in problems:
         problems_of.setdefault(problem.file, []).append(problem)
     return problems_of
 
@@ -128,9 +122,7 @@ def page_key(
     they show: the same key, the same bytes; source.txt is keyed by its SHA-256), and the
     cite.citation_key of its citation. page_digest: what its page depends on besides what
     this key names itself (build.py: the version's digest and its group's comparison)."""
-    work = _work(
-        summary.id, summary.metadata, summary.sha256, group, title, entry, site_url, site_name
-    )
+    work = _work(summary, group, title, entry, site_url, site_name)
     key = cache_key(
         "version page",
         page_digest,
@@ -222,18 +214,10 @@ def corpus_files(data: SiteInput, parts: CorpusParts | None = None) -> dict[str,
     return files
 
 
-def citation_items(data: SiteInput) -> list[dict[str, Any]]:
-    """The CSL item of every version, as its page will cite it (to format them ahead)."""
-    group_of = {m: g for g in data.groups for m in g.members}
-    return [csl_item(citation(v, group_of[v.id], data)) for v in data.versions]
-
-
 def citation(version: Version, group: Group, data: SiteInput) -> Work:
     """What a citation of this version needs."""
     return _work(
-        version.id,
-        version.source.metadata,
-        version.source.sha256,
+        version,
         group,
         data.titles[version.id],
         data.reconciled.ledger.versions[version.id],
@@ -243,22 +227,21 @@ def citation(version: Version, group: Group, data: SiteInput) -> Work:
 
 
 def _work(
-    vid: str,
-    meta: Metadata,
-    sha256: str,
+    version: Version | Summary,
     group: Group,
     title: ShownTitle,
     entry: VersionEntry,
     site_url: str,
     site_name: str,
 ) -> Work:
+    vid, meta = version.id, version.metadata
     return Work(
         id=vid,
         title=title.text,
         url=f"{site_url}a/{vid}/",
         accessed=entry.first_published,
         site_name=site_name,
-        sha256=sha256,
+        sha256=version.sha256,
         group_url=f"{site_url}g/{group.id}/",
         authors=meta.authors,
         outlet=meta.outlet,
@@ -316,8 +299,7 @@ _LEDGER_FIELDS = ("outlet", "published", "retrieved", "authors", "language", "li
 
 def ledger_metadata(version: Version | Summary) -> dict[str, Any]:
     """The metadata the ledger keeps for a version's tombstone (fields with a value)."""
-    meta = version.metadata if isinstance(version, Summary) else version.source.metadata
-    record = metadata_record(meta)
+    record = metadata_record(version.metadata)
     return {k: record[k] for k in _LEDGER_FIELDS if record[k]}
 
 

@@ -3,14 +3,17 @@
 Workers are forked, so they inherit what the parent has already computed (the corpus, the
 groups) instead of having it pickled to them: a task only names its item. Results come back
 pickled, in input order, so the output does not depend on which worker finished first.
+Also the cycle collector paused over work that makes many objects and no cycles.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -71,3 +74,18 @@ def _call(index: int) -> Any:
     assert _TASK is not None, "ordered_map's task is set before the workers fork"
     fn, items = _TASK
     return fn(items[index])
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector, then restore it, around work that allocates many
+    containers and makes no cycles: each full collection walks the whole heap (every
+    version of the corpus), which cost grouping 10% of its time at 50,000 versions and
+    tripled the load of the build state (10,000 versions: 0.33 s -> 0.11 s)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
