@@ -51,10 +51,20 @@ TARGETS = {
 }
 
 
+# How many times the incremental rebuild runs (its figure is the median).
+INCREMENTAL_RUNS = 5
+
+# The children run as a user's build does: with Python's compiled-module cache (a machine
+# that sets PYTHONDONTWRITEBYTECODE makes every run compile the program again, 0.2 s).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run(command: list[str], cwd: Path) -> tuple[float, float, str]:
     """Run a command; return (wall seconds, peak resident MB of that process, stdout)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENV
+    )
     assert process.stdout is not None and process.stderr is not None
     out = process.stdout.read().decode()
     err = process.stderr.read().decode()
@@ -279,24 +289,32 @@ def main() -> None:
     wall, _, _ = run([*build, "--no-site"], project)
     figures["unchanged rebuild corpus stage s"] = wall
 
-    # Incremental: one file's text changes (accepted), everything is rebuilt the normal way.
+    # Incremental: one file's text changes (accepted), and the build runs the normal way;
+    # five times (a new sentence each time), for the median on a shared, noisy machine.
     docs_before, site_before = snapshot(project / "docs"), snapshot(project / "site")
     changed = sorted(corpus.glob("*.txt"))[len(list(corpus.glob("*.txt"))) // 2]
     original = changed.read_bytes()
-    changed.write_bytes(original + b"\nA correction was appended to this version.\n")
+    vid = changed.stem.split("_", 1)[1]
+    walls = []
     try:
-        vid = changed.stem.split("_", 1)[1]
-        wall, _, _ = run([*build, "--no-site", "--accept-changed", vid], project)
-        figures["incremental corpus stage s"] = wall
-        figures.update(stage_seconds(project, "  incremental"))
+        for n in range(INCREMENTAL_RUNS):
+            changed.write_bytes(original + f"\nCorrection {n} was appended.\n".encode())
+            wall, _, _ = run([*build, "--no-site", "--accept-changed", vid], project)
+            walls.append(wall)
+            if n == 0:
+                docs_after = snapshot(project / "docs")
+                figures["incremental docs files rewritten"] = sum(
+                    1 for k, v in docs_after.items() if docs_before.get(k) != v
+                )
+                figures.update(stage_seconds(project, "  incremental (first run)"))
+        figures["incremental corpus stage s"] = statistics.median(walls)
+        figures["incremental corpus stage s, fastest run"] = min(walls)
+        figures["incremental corpus stage s, slowest run"] = max(walls)
         wall, _, _ = run(mkdocs, project)
         figures["incremental mkdocs stage s"] = wall
         wall, _, _ = run(index, project)
         figures["incremental search index stage s"] = wall
-        docs_after, site_after = snapshot(project / "docs"), snapshot(project / "site")
-        figures["incremental docs files rewritten"] = sum(
-            1 for k, v in docs_after.items() if docs_before.get(k) != v
-        )
+        site_after = snapshot(project / "site")
         figures["incremental site files rewritten"] = sum(
             1 for k, v in site_after.items() if site_before.get(k) != v
         )
@@ -323,7 +341,7 @@ def print_figures(figures: dict[str, float]) -> None:
     for name, value in figures.items():
         target = TARGETS.get(name)
         ratio = f"   {value / target:5.2f} x target {target:g}" if target else ""
-        print(f"  {name:42} {value:12.2f}{ratio}")
+        print(f"  {name:56} {value:12.2f}{ratio}")
 
 
 if __name__ == "__main__":

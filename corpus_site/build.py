@@ -75,6 +75,7 @@ from .render import (
     version_paths,
 )
 from .state import BuildState, load_state, save_state
+from .templating import keep_compiled_templates
 from .workers import Progress, ordered_map
 
 # Formatted citations are kept in the result cache under this prefix and their
@@ -208,9 +209,10 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
         seconds["python start-up and imports"] = started
     clock = time.perf_counter()
     settings = _state_settings(config)
-    state = load_state(config.cache_dir / "state.pickle", settings)
+    state = load_state(config.cache_dir / "state.pickle", settings, freeze=True)
     seconds["load build state"] = time.perf_counter() - clock
     cache = ResultCache(config.cache_dir / "results.sqlite")
+    keep_compiled_templates(config.cache_dir / "templates")
     try:
         return _build_from(config, progress, cache, state, settings, seconds)
     except StaleState:
@@ -298,7 +300,7 @@ def _build_from(
         reconciled.tombstones(), config.withdrawn_dir, config.docs_dir
     )
     compare_keys = comparison_keys(groups, titles, digests, config.nearest_siblings)
-    record = WriteRecord(config.cache_dir / "written.json", config.docs_dir)
+    record = WriteRecord(config.cache_dir / "written.marshal", config.docs_dir)
     plan = _plan_pages(
         summaries,
         group_of,
@@ -392,7 +394,7 @@ def _build_from(
         cache_keys=kept,
     )
     if state is None or _changed(state, new_state):
-        save_state(config.cache_dir / "state.pickle", new_state)
+        save_state(config.cache_dir / "state.pickle", new_state, state)
     seconds["write caches"] = time.perf_counter() - clock
 
     site_dir = None

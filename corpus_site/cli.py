@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import http.server
 import logging
 import os
 import sys
@@ -277,6 +276,8 @@ def _print_summary(
 
 def serve(site_dir: Path, port: int) -> None:
     """Serve the built site on 127.0.0.1 only, until interrupted."""
+    import http.server  # here: 30 ms of imports that only serving needs
+
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
         print(f"Serving {site_dir} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")

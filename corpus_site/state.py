@@ -8,15 +8,20 @@ sources.file_stamp), the summaries of the versions, the pairs that grouped them,
 ledger, and the keys of the pages; each part is used only where its inputs are equal to
 this build's, so a rebuild does per-version work only for what changed.
 
-One pickle file in the cache folder, written whole after a build that changed something.
-It is never published, and deleting it (or a program or settings change, which the state
-records) only makes the next build read, group and key everything again.
+Kept in the cache folder as pickle files: state.pickle, the head, names the segments in
+state-segments/ that hold the rest, each mapping of the state in 64 segments by key, so
+that a build which changed a few entries writes a few segments (see save_state). Never
+published; deleting it (or a program or settings change, which the state records) only
+makes the next build read, group and key everything again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,7 +33,7 @@ from .workers import cycle_collector_paused
 
 # Changed whenever what the file holds changes shape (the code fingerprint in the settings
 # covers the rest).
-_MAGIC = b"corpus-site build state 1\n"
+_MAGIC = b"corpus-site build state 2\n"
 
 
 class FileRecord(NamedTuple):
@@ -63,31 +68,200 @@ class BuildState:
     # Rendered parts of the lists and exports (render.CorpusParts), by what they show.
     corpus_parts: Any = None
     cache_keys: frozenset[str] = frozenset()  # result-cache entries the last build kept
+    # The segments it was loaded from or saved to: part -> (file, content).
+    segments: dict[str, tuple[str, Any]] = field(default_factory=dict, repr=False)
+    orders: dict[str, bytes] = field(default_factory=dict, repr=False)  # see _split
 
 
-def load_state(path: Path, settings: str) -> BuildState | None:
-    """The state the last build left, if it was made with these settings."""
+def load_state(path: Path, settings: str, freeze: bool = False) -> BuildState | None:
+    """The state the last build left, if it was made with these settings. freeze: keep it
+    out of the cycle collector (see workers.cycle_collector_paused)."""
     try:
-        with open(path, "rb") as handle, cycle_collector_paused():
-            if handle.read(len(_MAGIC)) != _MAGIC:
-                return None
-            state = pickle.load(handle)
+        with cycle_collector_paused(freeze):
+            return _load(path, settings)
     except Exception:  # missing, damaged or from another version of the program: none
         return None
-    if not isinstance(state, BuildState) or state.settings != settings:
+
+
+def save_state(path: Path, state: BuildState, previous: BuildState | None = None) -> None:
+    """Write the state for the next build: the segments that differ from those of the
+    previous state (as load_state gave it), then the head that names them all, atomically:
+    a build stopped while writing leaves the previous state whole, or none. Segments no
+    head names any more are removed."""
+    folder = _segment_folder(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    known = previous.segments if previous is not None else {}
+    known_orders = previous.orders if previous is not None else {}
+    known_pieces = _pieces(previous) if previous is not None else {}
+    segments: dict[str, tuple[str, Any]] = {}
+    orders: dict[str, bytes] = {}
+    with cycle_collector_paused():
+        for name, value in _pieces(state).items():
+            if type(value) is dict:
+                order = known_orders.get(name)
+                old = known_pieces.get(name)
+                if order is not None and type(old) is dict and list(old) == list(value):
+                    # The same keys in the same order (the usual rebuild): only the segments
+                    # of the changed values are made again.
+                    changed = {
+                        order[n]
+                        for n, (was, now) in enumerate(
+                            zip(old.values(), value.values(), strict=True)
+                        )
+                        if was is not now
+                    }
+                    parts = {
+                        f"{name}.{n}": {k: value[k] for k in known[f"{name}.{n}"][1]}
+                        for n in changed
+                    }
+                    segments.update((p, known[p]) for p in _shard_names(name) if p not in parts)
+                else:
+                    order, shards = _split(value)
+                    parts = {f"{name}.{n}": shard for n, shard in enumerate(shards)}
+                orders[name] = order
+            else:
+                parts = {name: value}
+            for part, content in parts.items():
+                was = known.get(part)
+                if was is not None and _same(was[1], content):
+                    segments[part] = was
+                elif type(content) is dict and not content:
+                    segments[part] = ("", content)  # none written
+                else:
+                    file = f"{part}.{os.urandom(6).hex()}.pickle"
+                    _write_atomic(folder / file, pickle.dumps(content, pickle.HIGHEST_PROTOCOL))
+                    segments[part] = (file, content)
+        head = {
+            "settings": state.settings,
+            "ledger_sha256": state.ledger_sha256,
+            "ledger": state.ledger is not None,
+            "ledger_parts": state.ledger_parts is not None,
+            "orders": orders,
+            "segments": {part: file for part, (file, _) in segments.items()},
+        }
+        _write_atomic(path, _MAGIC + pickle.dumps(head, pickle.HIGHEST_PROTOCOL))
+    state.segments, state.orders = segments, orders
+    named = {file for file, _ in segments.values()}
+    for entry in os.scandir(folder):
+        if entry.name not in named:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+# Segments per mapping of the state. A one-file change touches a few entries of each (its
+# version, its siblings, its group, the hub pages that list it): with 64 segments the next
+# save writes a few of them, not the whole state (a 10,000-version state is 50 MB, 0.3 s to
+# pickle whole).
+_SHARDS = 64
+
+
+def _shard_names(name: str) -> list[str]:
+    return [f"{name}.{n}" for n in range(_SHARDS)]
+
+
+def _segment_folder(path: Path) -> Path:
+    return path.with_name(path.stem + "-segments")
+
+
+def _pieces(state: BuildState) -> dict[str, Any]:
+    """The parts of a state that are saved as segments: mappings are split further."""
+    pieces: dict[str, Any] = {
+        "files": state.files,
+        "marked": state.marked,
+        "pairs": state.pairs,
+        "comparisons": state.comparisons,
+        "pages": state.pages,
+        "group_pages": state.group_pages,
+        "corpus_parts": state.corpus_parts,
+        "cache_keys": state.cache_keys,
+    }
+    if state.ledger is not None:
+        pieces["ledger.versions"] = dict(state.ledger.versions)
+        pieces["ledger.groups"] = dict(state.ledger.groups)
+    if state.ledger_parts is not None:
+        pieces["ledger_parts.versions"], pieces["ledger_parts.groups"] = state.ledger_parts
+    return pieces
+
+
+def _load(path: Path, settings: str) -> BuildState | None:
+    with open(path, "rb") as handle:
+        if handle.read(len(_MAGIC)) != _MAGIC:
+            return None
+        head = pickle.load(handle)
+    if head["settings"] != settings:
         return None
-    return state
+    folder = _segment_folder(path)
+    segments: dict[str, tuple[str, Any]] = {}
+    for part, file in head["segments"].items():
+        if not file:
+            segments[part] = (file, {})
+            continue
+        with open(folder / file, "rb") as handle:
+            segments[part] = (file, pickle.load(handle))
+    pieces: dict[str, Any] = {}
+    for part, (_, content) in segments.items():
+        name, _, shard = part.rpartition(".")
+        if name in head["orders"] and shard.isdigit():
+            continue
+        pieces[part] = content
+    for name, order in head["orders"].items():
+        shards = [segments[part][1] for part in _shard_names(name)]
+        pieces[name] = _join(order, shards)
+    ledger = ledger_parts = None
+    if head["ledger"]:
+        ledger = Ledger(pieces.pop("ledger.versions"), pieces.pop("ledger.groups"))
+    if head["ledger_parts"]:
+        ledger_parts = (pieces.pop("ledger_parts.versions"), pieces.pop("ledger_parts.groups"))
+    return BuildState(
+        settings=settings,
+        ledger_sha256=head["ledger_sha256"],
+        ledger=ledger,
+        ledger_parts=ledger_parts,
+        segments=segments,
+        orders=head["orders"],
+        **pieces,
+    )
 
 
-def save_state(path: Path, state: BuildState) -> None:
-    """Write the state for the next build (atomically: a build stopped while writing it
-    leaves the previous one, or none)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _shard(key: Any) -> int:
+    """The segment of a key: the same in every process (str hashes are not)."""
+    if isinstance(key, str):
+        return zlib.crc32(key.encode()) % _SHARDS
+    if isinstance(key, tuple) and key and isinstance(key[-1], bytes) and key[-1]:
+        return key[-1][0] % _SHARDS  # render.CorpusParts: (kind, digest)
+    return zlib.crc32(repr(key).encode()) % _SHARDS
+
+
+def _split(mapping: dict[Any, Any]) -> tuple[bytes, list[dict[Any, Any]]]:
+    """The mapping in _SHARDS parts, and the part of each key in order (_join's input)."""
+    order = bytes(map(_shard, mapping))
+    shards: list[dict[Any, Any]] = [{} for _ in range(_SHARDS)]
+    for n, (key, value) in zip(order, mapping.items(), strict=True):
+        shards[n][key] = value
+    return order, shards
+
+
+def _join(order: bytes, shards: Sequence[dict[Any, Any]]) -> dict[Any, Any]:
+    """The mapping that _split split, in its order."""
+    items = [iter(shard.items()) for shard in shards]
+    return dict(next(items[n]) for n in order)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a segment holds what it held: the very same values."""
+    if type(old) is dict and type(new) is dict:
+        return len(old) == len(new) and all(old.get(k, _NONE) is v for k, v in new.items())
+    return old is new
+
+
+_NONE = object()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}-{os.getpid()}")
     try:
-        with open(tmp, "wb") as handle, cycle_collector_paused():
-            handle.write(_MAGIC)
-            pickle.dump(state, handle, pickle.HIGHEST_PROTOCOL)
+        with open(tmp, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import html
 import json
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -30,6 +32,15 @@ ENV = jinja2.Environment(
     # checking each one's file before every render (thousands of small renders) costs.
     auto_reload=False,
 )
+
+
+def keep_compiled_templates(directory: Path) -> None:
+    """Keep the compiled templates in directory from one build for the next: compiling
+    them is 0.1 s of every build. Jinja's bytecode cache checks each template's source
+    and the Python version, and writes its files atomically (the render workers share it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(os.fspath(directory))
+
 
 # The inline view of a diff, the rows of compare.RowView: runs of identical paragraphs in one
 # line, paragraphs on one side only, and paragraphs on both sides with their word diff.

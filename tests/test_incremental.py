@@ -211,3 +211,36 @@ def test_a_rebuild_from_the_build_state_equals_a_fresh_build(
     before = snapshot(project.docs)
     assert project.build(corpus, "--no-site", "-q", *accept) == code
     assert snapshot(project.docs) == before
+
+
+def test_the_build_state_is_saved_in_segments_and_a_lost_one_costs_only_time(
+    tmp_path: Path, corpus: Path, ids: list[str]
+) -> None:
+    """A one-file change rewrites a few segments of the state, not all of it; a segment
+    deleted or damaged makes the next build start from the corpus, and write the same."""
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    segments = project.root / ".corpus-cache" / "state-segments"
+    before = {p.name for p in segments.iterdir()}
+    [edited] = corpus.glob(f"*_{ids[16]}.txt")
+    edited.write_text(edited.read_text() + "\nA late correction was added.\n")
+    assert project.build(corpus, "--no-site", "-q", "--accept-changed", ids[16]) == 0
+    after = {p.name for p in segments.iterdir()}
+    written = after - before
+    assert written and len(written) < len(after) / 4, (len(written), len(after))
+    assert len(after) == len(before)  # the replaced segments were removed
+    docs = snapshot(project.docs)
+
+    for damage in ("delete", "garble"):
+        victim = segments / sorted(p for p in after if p.startswith("files."))[0]
+        if damage == "delete":
+            victim.unlink()
+        else:
+            victim.write_bytes(b"not a pickle")
+        (project.docs / "a" / ids[0] / "index.md").unlink()
+        assert project.build(corpus, "--no-site", "-q") == 0
+        assert snapshot(project.docs) == docs
+        # Started from the corpus: the state was saved anew, every segment of it.
+        renewed = {p.name for p in segments.iterdir()}
+        assert not renewed & after and victim.name not in renewed
+        after = renewed
