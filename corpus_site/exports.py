@@ -147,29 +147,35 @@ def export_files(
         for values in (tuple(row[k] for k in COLUMNS) for row in rows)
     ]
     header = ",".join(COLUMNS) + "\n"  # the column names need no CSV quoting
-    records = [
-        {
-            "id": g.id,
-            "url": f"g/{g.id}/",
-            "origin": g.origin,
-            "members": list(g.members),
-            "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in g.pairs],
-        }
-        for g in groups
-    ]
     return {
         "data/versions.jsonl": "".join(j for j, _ in encoded).encode(),
         "data/versions.csv": (header + "".join(c for _, c in encoded)).encode(),
-        "data/groups.json": groups_json(records, memo),
+        "data/groups.json": groups_json(groups, memo),
     }
 
 
-def groups_json(records: Sequence[Mapping[str, Any]], memo: Memo = no_memo) -> bytes:
-    """indented_json({"groups": records}), each record encoded once (kept by memo)."""
+def group_record(group: Group) -> dict[str, Any]:
+    """One group's record in data/groups.json."""
+    return {
+        "id": group.id,
+        "url": f"g/{group.id}/",
+        "origin": group.origin,
+        "members": list(group.members),
+        "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in group.pairs],
+    }
+
+
+def groups_json(groups: Sequence[Group], memo: Memo = no_memo) -> bytes:
+    """indented_json({"groups": [group_record(g) for g in groups]}), each record encoded
+    once (kept by memo, by what it is made from: a rebuild makes only the changed ones)."""
     section = "\n  "  # where the list stands: in the top object
     parts = [
-        memo("group record", r, lambda r=r: encode_json(r, section + "  ").encode())
-        for r in records
+        memo(
+            "group record",
+            (g.id, g.origin, g.members, g.pairs),
+            lambda g=g: encode_json(group_record(g), section + "  ").encode(),
+        )
+        for g in groups
     ]
     return b'{\n  "groups": ' + encoded_container(parts, section, b"[]") + b"\n}\n"
 

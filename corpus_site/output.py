@@ -139,12 +139,14 @@ def write_docs(
     done = done or {}
     previous = _previous_files(docs_dir)
     generated = sorted({*files, *done, LEDGER_OF_GENERATED})
-    listing = json.dumps(generated, indent=1).encode() + b"\n"
+    # json.dumps(generated, indent=1), byte for byte, without the pure-Python encoder that
+    # indenting takes (44,000 paths: 0.05 s).
+    listing = ("[\n " + ",\n ".join(map(json.dumps, generated)) + "\n]\n").encode()
     wanted = {**files, LEDGER_OF_GENERATED: listing}
     outcome = dict(done)
     for rel in sorted(wanted):
         outcome[rel] = write_keyed(docs_dir, rel, content_key(wanted[rel]), wanted[rel], record)
-    written = [rel for rel in sorted(outcome) if outcome[rel]]
+    written = sorted(rel for rel, wrote in outcome.items() if wrote)
     removed = sorted(previous - set(generated))
     for rel in removed:
         path = docs_dir / rel
