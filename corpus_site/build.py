@@ -208,29 +208,35 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
     if started is not None:
         seconds["python start-up and imports"] = started
     clock = time.perf_counter()
+    # What docs/ holds is checked on the other core while the state loads and the corpus
+    # is read and grouped.
+    record = WriteRecord(config.cache_dir / "written.marshal", config.docs_dir)
+    record.check_in_background()
     settings = _state_settings(config)
     state = load_state(config.cache_dir / "state.pickle", settings, freeze=True)
     seconds["load build state"] = time.perf_counter() - clock
     cache = ResultCache(config.cache_dir / "results.sqlite")
     keep_compiled_templates(config.cache_dir / "templates")
     try:
-        return _build_from(config, progress, cache, state, settings, seconds)
+        return _build_from(config, progress, cache, record, state, settings, seconds)
     except StaleState:
         # The state or the cache did not match the corpus (a file changed under an
         # unchanged stamp, or the cache lost an entry it vouched for): nothing has been
         # written yet; build again from the corpus alone.
         gc.unfreeze()
-        return _build_from(config, progress, cache, None, settings, seconds)
+        return _build_from(config, progress, cache, record, None, settings, seconds)
     finally:
         # Also after a build that stopped early (strict, or an error): what it computed
         # is kept, and its write lock is not left to block the next build for a minute.
         cache.close()
+        record.close()
 
 
 def _build_from(
     config: Config,
     progress: Progress | None,
     cache: ResultCache,
+    record: WriteRecord,
     state: BuildState | None,
     settings: str,
     seconds: dict[str, float],
@@ -302,7 +308,6 @@ def _build_from(
     compare_keys, compare_memo = _comparison_keys(
         groups, titles, digests, config, state.comparisons if state else {}
     )
-    record = WriteRecord(config.cache_dir / "written.marshal", config.docs_dir)
     plan = _plan_pages(
         summaries,
         group_of,
@@ -624,7 +629,7 @@ def _render_pages(
         for rel, outcome, entry in written:
             done[rel] = outcome
             if entry is not None:
-                record.files[rel] = entry  # noted by the worker, which had its own copy
+                record.adopt(rel, entry)  # noted by the worker, which had its own copy
     return done
 
 

@@ -8,6 +8,7 @@ place, so a failed build leaves the previous site whole.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -59,6 +60,8 @@ class WriteRecord:
         self.docs = os.fspath(docs_dir.resolve())
         self._under = self.docs + "/"  # + rel: docs/rel (cheaper than os.path.join)
         self.files: dict[str, list[Any]] = {}
+        self._pending: tuple[int, int] | None = None  # check_in_background's child and pipe
+        self._stale: set[str] | None = None  # its answer: recorded files that changed
         if path is None:
             return
         try:
@@ -70,11 +73,58 @@ class WriteRecord:
         except (OSError, ValueError, EOFError, TypeError, AttributeError):
             pass  # no record, or one we cannot read: every file is compared again
 
+    def check_in_background(self) -> None:
+        """Start comparing every recorded file with its stat in a child process, which
+        current() then asks: the 44,000 stats of a 10,000-version docs/ (0.2 s) run on the
+        other core while this one loads, reads and groups. A file changed after this call
+        and before the build writes it is missed, as one changed after a check in the
+        parent would be."""
+        if len(self.files) < _BACKGROUND_MIN or self._pending is not None:
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no cleanup of the parent's state, only its answer
+            code = 1
+            try:
+                os.close(read_end)
+                stale = [rel for rel, entry in self.files.items() if not self._matches(rel, entry)]
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(marshal.dumps(stale, 2))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self._pending = (pid, read_end)
+
+    def _settle(self) -> None:
+        """The child's answer (none, if it failed: then every file is stat'ed here)."""
+        assert self._pending is not None
+        pid, read_end = self._pending
+        self._pending = None
+        with os.fdopen(read_end, "rb") as answer:
+            data = answer.read()
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            with contextlib.suppress(ValueError, EOFError, TypeError):
+                self._stale = set(marshal.loads(data))
+
+    def close(self) -> None:
+        """Wait for check_in_background's child, if it is still running."""
+        if self._pending is not None:
+            self._settle()
+
     def current(self, rel: str, key: str) -> bool:
         """Whether docs/rel holds the content of this key, by the record and a stat."""
         entry = self.files.get(rel)
         if entry is None or entry[0] != key:
             return False
+        if self._pending is not None:
+            self._settle()
+        if self._stale is not None:
+            return rel not in self._stale
+        return self._matches(rel, entry)
+
+    def _matches(self, rel: str, entry: list[Any]) -> bool:
         try:
             found = os.stat(self._under + rel)
         except OSError:
@@ -91,8 +141,14 @@ class WriteRecord:
             self.files.pop(rel, None)
             return None
         entry = [key, found.st_size, found.st_mtime_ns, found.st_ino]
-        self.files[rel] = entry
+        self.adopt(rel, entry)
         return entry
+
+    def adopt(self, rel: str, entry: list[Any]) -> None:
+        """Record an entry that note() made (in a worker process, with its own copy)."""
+        self.files[rel] = entry
+        if self._stale is not None:
+            self._stale.discard(rel)
 
     def save(self, keep: Iterable[str]) -> None:
         """Write the record of the files in keep (this build's files)."""
@@ -101,6 +157,10 @@ class WriteRecord:
         files = {rel: self.files[rel] for rel in sorted(keep) if rel in self.files}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(self.path, marshal.dumps({"docs": self.docs, "files": files}, 2))
+
+
+# Below this many recorded files, checking them here costs less than a child process.
+_BACKGROUND_MIN = 2000
 
 
 def content_key(content: bytes) -> str:

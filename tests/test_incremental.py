@@ -100,10 +100,27 @@ def test_a_damaged_cache_entry_is_computed_again(
     assert snapshot(project.docs) == before
 
 
+@pytest.mark.parametrize("background", [False, True])
 def test_a_generated_file_edited_or_deleted_by_hand_is_written_again(
-    tmp_path: Path, corpus: Path, ids: list[str]
+    tmp_path: Path,
+    corpus: Path,
+    ids: list[str],
+    background: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The record of what was written spares reading unchanged files, never trusted blindly."""
+    """The record of what was written spares reading unchanged files, never trusted blindly:
+    checked here, or (background) by a child process, as in a large corpus."""
+    import corpus_site.output as output
+
+    monkeypatch.setattr(output, "_BACKGROUND_MIN", 0 if background else 10**9)
+    answers: list[set[str] | None] = []  # what the child process found, per build
+    settle = output.WriteRecord._settle
+
+    def settled(record: output.WriteRecord) -> None:
+        settle(record)
+        answers.append(set(record._stale) if record._stale is not None else None)
+
+    monkeypatch.setattr(output.WriteRecord, "_settle", settled)
     project = make_project(tmp_path / "project")
     assert project.build(corpus, "--no-site", "-q") == 0
     before = snapshot(project.docs)
@@ -111,8 +128,15 @@ def test_a_generated_file_edited_or_deleted_by_hand_is_written_again(
     page.write_text(page.read_text().replace("<h1", "<h1 data-edited", 1))
     (project.docs / "a" / ids[1] / "version.json").unlink()
     (project.docs / "g" / ids[0] / "index.md").write_bytes(b"edited by hand")
+    answers.clear()
     assert project.build(corpus, "--no-site", "-q") == 0
     assert snapshot(project.docs) == before
+    if background:  # the child found the three files, and nothing else
+        assert answers == [
+            {f"a/{ids[0]}/index.md", f"a/{ids[1]}/version.json", f"g/{ids[0]}/index.md"}
+        ]
+    else:
+        assert answers == []
     # Without the record (the cache deleted), every file is compared with its bytes again.
     shutil.rmtree(project.root / ".corpus-cache")
     (project.docs / "data" / "groups.json").write_text("{}")
