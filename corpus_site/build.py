@@ -74,7 +74,7 @@ from .render import (
     version_files,
     version_paths,
 )
-from .state import BuildState, load_state, save_state
+from .state import BuildState, load_state, same_values, save_state
 from .templating import keep_compiled_templates
 from .workers import Progress, ordered_map
 
@@ -211,7 +211,7 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
     # What docs/ holds is checked on the other core while the state loads and the corpus
     # is read and grouped.
     record = WriteRecord(config.cache_dir / "written.marshal", config.docs_dir)
-    record.check_in_background()
+    record.check_in_background(config.workers)
     settings = _state_settings(config)
     state = load_state(config.cache_dir / "state.pickle", settings, freeze=True)
     seconds["load build state"] = time.perf_counter() - clock
@@ -434,18 +434,13 @@ def _changed(old: BuildState, new: BuildState) -> bool:
         and old.ledger_sha256 == new.ledger_sha256
         and old.cache_keys == new.cache_keys
         and old.corpus_parts is new.corpus_parts
-        and _same_values(old.files, new.files)
-        and _same_values(old.marked, new.marked)
-        and _same_values(old.comparisons, new.comparisons)
-        and _same_values(old.pages, new.pages)
-        and _same_values(old.group_pages, new.group_pages)
+        and same_values(old.files, new.files)
+        and same_values(old.marked, new.marked)
+        and same_values(old.comparisons, new.comparisons)
+        and same_values(old.pages, new.pages)
+        and same_values(old.group_pages, new.group_pages)
     )
     return not same
-
-
-def _same_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether two mappings hold the same keys, with the very same values."""
-    return len(old) == len(new) and all(old.get(k) is v for k, v in new.items())
 
 
 def _format_citations(

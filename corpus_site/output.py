@@ -8,7 +8,6 @@ place, so a failed build leaves the previous site whole.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -29,7 +28,7 @@ from .errors import BuildError, LedgerError
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
 from .search import SearchReport, index_site
-from .workers import Progress
+from .workers import Background, Progress
 
 # The list of files the previous build generated, so that stale ones can be removed
 # without ever deleting a hand-written page.
@@ -60,7 +59,7 @@ class WriteRecord:
         self.docs = os.fspath(docs_dir.resolve())
         self._under = self.docs + "/"  # + rel: docs/rel (cheaper than os.path.join)
         self.files: dict[str, list[Any]] = {}
-        self._pending: tuple[int, int] | None = None  # check_in_background's child and pipe
+        self._pending: Background | None = None  # check_in_background's child
         self._stale: set[str] | None = None  # its answer: recorded files that changed
         if path is None:
             return
@@ -73,7 +72,7 @@ class WriteRecord:
         except (OSError, ValueError, EOFError, TypeError, AttributeError):
             pass  # no record, or one we cannot read: every file is compared again
 
-    def check_in_background(self) -> None:
+    def check_in_background(self, workers: int | None = None) -> None:
         """Start comparing every recorded file with its stat in a child process, which
         current() then asks: the 44,000 stats of a 10,000-version docs/ (0.2 s) run on the
         other core while this one loads, reads and groups. A file changed after this call
@@ -81,32 +80,19 @@ class WriteRecord:
         parent would be."""
         if len(self.files) < _BACKGROUND_MIN or self._pending is not None:
             return
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: no cleanup of the parent's state, only its answer
-            code = 1
-            try:
-                os.close(read_end)
-                stale = [rel for rel, entry in self.files.items() if not self._matches(rel, entry)]
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(marshal.dumps(stale, 2))
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self._pending = (pid, read_end)
+        self._pending = Background(
+            lambda: [rel for rel, entry in self.files.items() if not self._matches(rel, entry)],
+            workers,
+        )
 
     def _settle(self) -> None:
-        """The child's answer (none, if it failed: then every file is stat'ed here)."""
+        """The child's answer (none, if it could not run or failed: then every file is
+        stat'ed here)."""
         assert self._pending is not None
-        pid, read_end = self._pending
+        stale = self._pending.result()
         self._pending = None
-        with os.fdopen(read_end, "rb") as answer:
-            data = answer.read()
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0:
-            with contextlib.suppress(ValueError, EOFError, TypeError):
-                self._stale = set(marshal.loads(data))
+        if stale is not None:
+            self._stale = set(stale)
 
     def close(self) -> None:
         """Wait for check_in_background's child, if it is still running."""
@@ -156,7 +142,7 @@ class WriteRecord:
             return
         files = {rel: self.files[rel] for rel in sorted(keep) if rel in self.files}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.path, marshal.dumps({"docs": self.docs, "files": files}, 2))
+        write_atomic(self.path, marshal.dumps({"docs": self.docs, "files": files}, 2))
 
 
 # Below this many recorded files, checking them here costs less than a child process.
@@ -240,7 +226,7 @@ def write_if_changed(target: Path, content: bytes) -> bool:
                 return False
     except OSError:
         pass  # missing or unreadable: written
-    _write_atomic(target, content)
+    write_atomic(target, content)
     return True
 
 
@@ -251,8 +237,9 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def _write_atomic(target: Path, content: bytes) -> None:
-    """Write a file so that a reader never sees it half-written."""
+def write_atomic(target: Path, content: bytes) -> None:
+    """Write a file so that a reader never sees it half-written (nor a build stopped
+    while writing it: the old file stays whole)."""
     # A fixed temporary name per process, created exclusively: one system call less than
     # mkstemp's random names, and no chmod unless the umask asks for one.
     tmp = f"{target.parent}/.tmp-{target.name}-{os.getpid()}"
@@ -427,7 +414,7 @@ def keep_withdrawn_sources(
                 if hashlib.sha256(data).hexdigest() == entry.sha256:
                     kept[entry.id] = data
                     if candidate != archived:
-                        _write_atomic(archived, data)
+                        write_atomic(archived, data)
                     break
         else:
             missing.append(

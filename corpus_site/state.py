@@ -21,7 +21,7 @@ import contextlib
 import os
 import pickle
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from .grouping import PairIndex
 from .ledger import Ledger, LedgerParts
 from .models import Problem, Summary
+from .output import write_atomic
 from .workers import cycle_collector_paused
 
 # Changed whenever what the file holds changes shape (the code fingerprint in the settings
@@ -129,7 +130,7 @@ def save_state(path: Path, state: BuildState, previous: BuildState | None = None
                     segments[part] = ("", content)  # none written
                 else:
                     file = f"{part}.{os.urandom(6).hex()}.pickle"
-                    _write_atomic(folder / file, pickle.dumps(content, pickle.HIGHEST_PROTOCOL))
+                    write_atomic(folder / file, pickle.dumps(content, pickle.HIGHEST_PROTOCOL))
                     segments[part] = (file, content)
         head = {
             "settings": state.settings,
@@ -139,7 +140,7 @@ def save_state(path: Path, state: BuildState, previous: BuildState | None = None
             "orders": orders,
             "segments": {part: file for part, (file, _) in segments.items()},
         }
-        _write_atomic(path, _MAGIC + pickle.dumps(head, pickle.HIGHEST_PROTOCOL))
+        write_atomic(path, _MAGIC + pickle.dumps(head, pickle.HIGHEST_PROTOCOL))
     state.segments, state.orders = segments, orders
     named = {file for file, _ in segments.values()}
     for entry in os.scandir(folder):
@@ -247,22 +248,16 @@ def _join(order: bytes, shards: Sequence[dict[Any, Any]]) -> dict[Any, Any]:
     return dict(next(items[n]) for n in order)
 
 
+def same_values(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> bool:
+    """Whether two mappings hold the same keys, with the very same values."""
+    return len(old) == len(new) and all(old.get(k, _NONE) is v for k, v in new.items())
+
+
 def _same(old: Any, new: Any) -> bool:
     """Whether a segment holds what it held: the very same values."""
     if type(old) is dict and type(new) is dict:
-        return len(old) == len(new) and all(old.get(k, _NONE) is v for k, v in new.items())
+        return same_values(old, new)
     return old is new
 
 
 _NONE = object()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -3,12 +3,14 @@
 Workers are forked, so they inherit what the parent has already computed (the corpus, the
 groups) instead of having it pickled to them: a task only names its item. Results come back
 pickled, in input order, so the output does not depend on which worker finished first.
-Also the cycle collector paused over work that makes many objects and no cycles.
+Also one task run in the background on the other core (Background), and the cycle
+collector paused over work that makes many objects and no cycles.
 """
 
 from __future__ import annotations
 
 import gc
+import marshal
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -74,6 +76,48 @@ def _call(index: int) -> Any:
     assert _TASK is not None, "ordered_map's task is set before the workers fork"
     fn, items = _TASK
     return fn(items[index])
+
+
+class Background:
+    """fn() in a forked child process while this one goes on; result() waits for it.
+
+    fn inherits what the parent holds, by fork; its result comes back marshalled (plain
+    containers, strings and numbers). result() is None when there is no second core or no
+    fork (fn is not run: the caller does the work itself) or when the child failed."""
+
+    def __init__(self, fn: Callable[[], Any], workers: int | None = None) -> None:
+        self._child: tuple[int, int] | None = None
+        if not forks(MIN_PARALLEL, workers):
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no cleanup of the parent's state, only its answer
+            code = 1
+            try:
+                os.close(read_end)
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(marshal.dumps(fn(), 2))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self._child = (pid, read_end)
+
+    def result(self) -> Any:
+        """fn()'s result (once: later calls give None), or None (see the class)."""
+        if self._child is None:
+            return None
+        pid, read_end = self._child
+        self._child = None
+        with os.fdopen(read_end, "rb") as answer:
+            data = answer.read()
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        try:
+            return marshal.loads(data)
+        except (ValueError, EOFError, TypeError):
+            return None
 
 
 @contextmanager
