@@ -30,6 +30,14 @@
     if (text && meta.textContent !== text) meta.textContent = text;
   }
 
+  // A new key makes the line's query stale until the worker answers the new one: the
+  // list on screen may still be that of an earlier query.
+  input.addEventListener("input", function () {
+    if (latest && latest.query === input.value.trim()) return;
+    latest = null;
+    delete meta.dataset.query;
+  });
+
   new BroadcastChannel("corpus-search").onmessage = function (event) {
     latest = event.data;
     update();

@@ -183,8 +183,7 @@ function search(query, ticket) {
           });
         })
       ).then(function (pages) {
-        if (channel) channel.postMessage({ query: query, total: found.results.length, shown: pages.length });
-        return pages;
+        return { pages: pages, total: found.results.length };
       });
     });
 }
@@ -207,8 +206,12 @@ self.addEventListener("message", function (event) {
   setTimeout(function () {
     if (ticket !== latest) return; // a newer key came: this query is stale
     search(query, ticket).then(
-      function (pages) {
-        if (pages && ticket === latest) self.postMessage({ type: RESULT, data: { items: pages } });
+      function (found) {
+        if (!found || ticket !== latest) return;
+        // The list first, then its count: the count line names the query whose results
+        // Material was given (a count sent first could name the list still to come).
+        self.postMessage({ type: RESULT, data: { items: found.pages } });
+        if (channel) channel.postMessage({ query: query, total: found.total, shown: found.pages.length });
       },
       function (error) {
         console.error("Search is not available (was the Pagefind index built?):", error);
