@@ -47,6 +47,7 @@ from .output import (
     build_site,
     content_key,
     keep_withdrawn_sources,
+    new_folder,
     read_ledger,
     write_docs,
     write_keyed,
@@ -608,9 +609,11 @@ def _render_pages(
             )
         else:
             files = {group_path(unit.id): group_file(unit, by_id, site)}
+        # The files of a page share its folder (a/<id>/ or g/<id>/).
+        fresh = new_folder(docs_dir / next(iter(files)).rsplit("/", 1)[0])
         out = []
         for rel, content in files.items():
-            outcome = write_keyed(docs_dir, rel, plan.keys[rel], content, record)
+            outcome = write_keyed(docs_dir, rel, plan.keys[rel], content, record, fresh)
             out.append((rel, outcome, record.files.get(rel)))
         return out
 

@@ -100,6 +100,35 @@ def test_a_damaged_cache_entry_is_computed_again(
     assert snapshot(project.docs) == before
 
 
+def test_a_page_folder_deleted_is_made_again_and_the_others_are_compared_not_rewritten(
+    tmp_path: Path, corpus: Path, ids: list[str]
+) -> None:
+    """A folder the build makes holds nothing to compare (its files are written at once);
+    one already there is compared file by file, also when the write record is lost."""
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    before = snapshot(project.docs)
+    gone, kept = ids[10], ids[40]
+    kept_file = project.docs / "a" / kept / "index.md"
+    kept_inode = kept_file.stat().st_ino
+    shutil.rmtree(project.docs / "a" / gone)
+    (project.root / ".corpus-cache" / "written.marshal").unlink()
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert snapshot(project.docs) == before
+    assert kept_file.stat().st_ino == kept_inode  # a rewrite replaces the file
+
+
+def test_a_new_result_cache_uses_pages_of_16_kib(
+    tmp_path: Path, corpus: Path, ids: list[str]
+) -> None:
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    database = project.root / ".corpus-cache" / "results.sqlite"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA page_size").fetchone() == (16384,)
+        assert connection.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # incremental
+
+
 @pytest.mark.parametrize("background", [False, True])
 def test_a_generated_file_edited_or_deleted_by_hand_is_written_again(
     tmp_path: Path,
