@@ -21,6 +21,8 @@ var EXCERPT_WORDS = 24;
 // Wait this long for the next key before searching: a query per key would fetch the
 // index chunks of every prefix typed.
 var DEBOUNCE_MS = 120;
+// Fetch the index for a query from this many characters on, before its search starts.
+var PRELOAD_FROM = 3;
 
 var pagefind = null;
 var latest = 0;
@@ -202,7 +204,15 @@ self.addEventListener("message", function (event) {
     self.postMessage({ type: RESULT, data: { items: [] } });
     return;
   }
-  loadPagefind(); // while the reader types on
+  // While the reader types on: Pagefind's code, and the part of the index for the words
+  // typed so far (preload fetches, it does not rank), as Pagefind's own UI does. Not for
+  // one or two letters, whose prefix spans much of the index.
+  loadPagefind().then(
+    function (module) {
+      if (ticket === latest && query.length >= PRELOAD_FROM) return module.preload(query);
+    },
+    function () {} // reported by the search itself
+  );
   setTimeout(function () {
     if (ticket !== latest) return; // a newer key came: this query is stale
     search(query, ticket).then(
