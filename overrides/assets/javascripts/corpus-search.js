@@ -207,12 +207,11 @@ self.addEventListener("message", function (event) {
   // While the reader types on: Pagefind's code, and the part of the index for the words
   // typed so far (preload fetches, it does not rank), as Pagefind's own UI does. Not for
   // one or two letters, whose prefix spans much of the index.
-  loadPagefind().then(
-    function (module) {
+  loadPagefind()
+    .then(function (module) {
       if (ticket === latest && query.length >= PRELOAD_FROM) return module.preload(query);
-    },
-    function () {} // reported by the search itself
-  );
+    })
+    .catch(function () {}); // a failure is reported by the search itself
   setTimeout(function () {
     if (ticket !== latest) return; // a newer key came: this query is stale
     search(query, ticket).then(
