@@ -357,7 +357,6 @@ def main() -> None:
 
     if not args.no_browser:
         figures.update(browser_search(project / "site", ["minister", "the"]))
-    remove_set_aside(work)
 
     smaller = Path("/tmp/corpus-bench-1000/figures.json")
     if args.versions > 1000 and smaller.is_file():
@@ -369,6 +368,7 @@ def main() -> None:
     print(f"\n{args.versions} versions ({work}); targets are those for 10,000 versions")
     print_figures(figures)
     (work / "figures.json").write_text(json.dumps(figures, indent=2))
+    remove_set_aside(work)
 
 
 def print_figures(figures: dict[str, float]) -> None:

@@ -233,7 +233,7 @@ def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, timeout=60)
     # Pages of 16 KiB, not 4 KiB: most entries are 2 to 60 KB, and a first build of
-    # 10,000 versions writes 160 MB (a quarter of the system calls). Space freed by dropped
+    # 10,000 versions writes 160 MB (a quarter of the reads and writes). Space freed by dropped
     # entries is given back. Both take effect only before the table is first made (a cache
     # made before keeps its pages), and page_size only before auto_vacuum.
     connection.execute("PRAGMA page_size=16384")

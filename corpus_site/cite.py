@@ -167,17 +167,9 @@ def _bibtex_stack() -> list[Any]:
     """bibtexparser's default unparse stack, allowed to change the library in place: it
     is made for this one entry, so its deep copy for each entry (a fifth of the cite stage)
     protects nothing."""
-    from bibtexparser.middlewares import AddEnclosingMiddleware
+    from bibtexparser.middlewares import default_unparse_stack
 
-    # The arguments of bibtexparser's default_unparse_stack (2.1), which 2.0 does not export.
-    return [
-        AddEnclosingMiddleware(
-            allow_inplace_modification=True,
-            default_enclosing="{",
-            reuse_previous_enclosing=False,
-            enclose_integers=True,
-        )
-    ]
+    return default_unparse_stack(allow_inplace_modification=True)
 
 
 def head_fields(work: Work) -> dict[str, Any]:

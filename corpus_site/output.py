@@ -233,12 +233,9 @@ def new_folder(folder: Path) -> bool:
     no file yet, so its files need not be read first (a first build of 10,000 versions
     tried to open 40,000 files that were not there)."""
     try:
-        os.mkdir(folder)
+        folder.mkdir(parents=True)
     except FileExistsError:
         return False
-    except FileNotFoundError:  # its parent is missing too
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        return new_folder(folder)
     return True
 
 
