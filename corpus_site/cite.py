@@ -165,8 +165,8 @@ def bibtex(work: Work) -> str:
 @functools.cache
 def _bibtex_stack() -> list[Any]:
     """bibtexparser's default unparse stack, allowed to change the library in place: it
-    is made for this one entry, so its deep copy for each entry (a fifth of the cite stage)
-    protects nothing."""
+    is made for this one entry, so its deep copy of each entry protects nothing (in
+    cProfile of a cold 10,000-version build, 1.5 s of the render step's 16.6 s)."""
     from bibtexparser.middlewares import default_unparse_stack
 
     return default_unparse_stack(allow_inplace_modification=True)
