@@ -20,7 +20,7 @@ from .cache import ResultCache, cache_key, cached_map
 from .diffing import diff_versions, swap
 from .models import AlignedRow, Diff, DiffCounts, Group, Version, WordOp
 from .normalize import ShownTitle, version_digest
-from .templating import diff_rows, render_fragment
+from .templating import diff_rows, group_compare_section, versions_section
 from .workers import Progress
 
 _NAMED = re.compile(r"(\d+)_[0-9a-f]{16}\.txt")
@@ -156,7 +156,6 @@ def compare_group(
     scores = {frozenset((a, b)): s for a, b, s in group.pairs}
     for here in members:
         siblings = nearest_siblings(here, [v for v in members if v is not here])
-        shown = siblings[:nearest]
         views = []
         member_records = []
         for index, sibling in enumerate(siblings):
@@ -185,9 +184,7 @@ def compare_group(
             }
             for s in siblings[nearest:]
         ]
-        version_blocks[here.id] = render_fragment(
-            "versions.html.j2", views=views, rest=rest, shown=len(shown), group=group
-        )
+        version_blocks[here.id] = versions_section(views, rest, group)
         records[here.id] = member_records
     return GroupComparison(version_blocks, _group_block(group, members, diff, similarity), records)
 
@@ -442,14 +439,13 @@ def _group_block(
         c = diff(base.id, other.id).counts
         totals["typographic"] += c.typographic
         totals["boilerplate"] += c.boilerplate_only_a + c.boilerplate_only_b
-    return render_fragment(
-        "group_compare.html.j2",
-        members=[{"version": m, "label": label(m)} for m in members],
-        truncated=len(group.members) - len(members),
-        matrix=matrix,
-        table=table,
-        base_label=label(base),
-        totals=totals,
+    return group_compare_section(
+        [{"version": m, "label": label(m)} for m in members],
+        len(group.members) - len(members),
+        matrix,
+        table,
+        label(base),
+        totals,
     )
 
 

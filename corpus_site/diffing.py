@@ -66,11 +66,26 @@ _IN_ORDER = frozenset({"equal", "typographic", "changed", "split", "merge"})
 _Pairing = tuple[str, tuple[int, ...], tuple[int, ...]]
 
 
+# The same mapping as (character, replacement) pairs: str.replace of the few that occur is
+# 6x faster than str.translate, which looks every character up in a dict.
+_FOLD_PAIRS = tuple((chr(code), to) for code, to in _FOLD_TABLE.items())
+
+
 def fold(text: str) -> str:
     """Comparison key: NFKC, curly quotes to straight, dashes to hyphen, whitespace folded."""
+    if text.isascii():  # NFKC leaves ASCII as it is; of the table, only ` is ASCII
+        return " ".join(text.replace("`", "'").split())
     # Translate before NFKC too: NFKC turns U+2033 into two primes and U+00B4 into a combining accent.
-    text = unicodedata.normalize("NFKC", text.translate(_FOLD_TABLE)).translate(_FOLD_TABLE)
+    text = _fold_marks(unicodedata.normalize("NFKC", _fold_marks(text)))
     return " ".join(text.split())
+
+
+def _fold_marks(text: str) -> str:
+    """text.translate(_FOLD_TABLE), faster."""
+    for mark, to in _FOLD_PAIRS:
+        if mark in text:
+            text = text.replace(mark, to)
+    return text
 
 
 def tokenize(text: str) -> list[str]:

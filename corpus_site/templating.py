@@ -1,7 +1,8 @@
 """The one place where corpus text is escaped on its way into pages.
 
 Every template is rendered by the environment below, which HTML-escapes every value;
-`diff_rows` HTML-escapes each text of a diff as it writes the diff's inline markup;
+`diff_rows`, `versions_section` and `group_compare_section` (the comparison blocks, made by
+formats for speed) HTML-escape every value they write;
 `front_matter` HTML-escapes and then JSON-quotes (valid YAML that cannot leave its line);
 `cite.json_ld` escapes for a <script> element. Corpus text is only ever placed inside raw
 HTML blocks, where Python-Markdown does not parse Markdown, so no corpus file can become
@@ -14,7 +15,7 @@ import functools
 import html
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def keep_compiled_templates(directory: Path) -> None:
 # a template loop: the Versions sections of 1,000 versions hold some 30,000 rows and 70,000
 # word operations, and Jinja's cost per value (a lookup, an escape, a yield, a macro call)
 # was most of the compare stage. corpus.js builds the side-by-side view from this markup
-# (see versions.html.j2), so its classes and its order are an interface.
+# (see versions_section), so its classes and its order are an interface.
 _ONE_SIDE = {  # (sign, class and element) of a row with a paragraph on one side only
     "only_a": ("−", "del"),
     "boilerplate_a": ("−", "del"),
@@ -86,6 +87,156 @@ def diff_rows(rows: Iterable[Any], labels: tuple[str, str], hrefs: tuple[str, st
             f"{what}</strong> ({' · '.join(refs)}): {body}</p>\n"
         )
     return Markup("".join(out))
+
+
+def versions_section(views: Sequence[Any], rest: Sequence[Mapping[str, Any]], group: Any) -> str:
+    """The Versions section of a version page (compare.DiffView per sibling diffed, then a
+    line per sibling that is not), every value escaped.
+
+    One line per sibling, then for each of the nearest ones its diff inline and side by
+    side (tabs). Left out of the search index: Material's indexer ends an exclusion at the
+    first closing tag of the same name, so the excluded container is a <section> with no
+    <section> inside, and headings inside carry no id (a heading with an id would start an
+    index entry of its own).
+
+    The inline view is the whole diff, and all of it without JavaScript. The side-by-side
+    table is made from it by docs/javascripts/corpus.js when its tab is opened, so the page
+    carries each text once: a row's class says its kind, its .corpus-d-what its label, and
+    its .corpus-ops (or its one <del> or <ins>) the text; the table's column headings are
+    the data-a and data-b of .corpus-diff-side. Screen readers hear "[deleted: …]" and
+    "[inserted: …]" from corpus.css.
+
+    Formats, not a template: it was a Jinja template, whose cost per value made it a fifth
+    of the compare stage (2.4 s of CPU at 10,000 versions)."""
+    out = [
+        '<section class="corpus-versions" data-search-exclude data-pagefind-ignore>\n'
+        '<ul class="corpus-sibling-list">\n'
+    ]
+    for v in views:
+        vid = _escape(v.sibling.id)
+        published = v.sibling.source.metadata.published
+        when = f", {_escape(published)}" if published else ""
+        counts = "; ".join(map(_escape, v.counts)) if v.counts else "no differences"
+        out.append(
+            f'<li><a href="../{vid}/"><code>{vid}</code></a> ({_escape(v.sibling_label)}{when}):'
+            f" {_escape(v.similarity)} of words in common; {counts}."
+            f' <a href="#diff-{vid}">Show the differences</a></li>\n'
+        )
+    group_href = f"../../g/{_escape(group.id)}/"
+    for r in rest:
+        rid = _escape(r["id"])
+        when = f", {_escape(r['published'])}" if r["published"] else ""
+        score = r["similarity"]
+        similar = f": similarity {score * 100:.0f}%" if score is not None else ""
+        out.append(
+            f'<li><a href="../{rid}/"><code>{rid}</code></a> ({_escape(r["label"])}{when})'
+            f'{similar}; see the <a href="{group_href}">group page</a>.</li>\n'
+        )
+    out.append("</ul>\n")
+    if rest:
+        out.append(
+            f'<p class="corpus-note">Differences are shown against the {len(views)} nearest'
+            f" versions; the group has {len(group.members)}.</p>\n"
+        )
+    for v in views:
+        vid, tab = _escape(v.sibling.id), v.index + 1
+        old, new = _escape(v.old_label), _escape(v.new_label)
+        in_time = " (in order of publication)" if v.in_time else ""
+        out.append(
+            f'<div class="corpus-diff" id="diff-{vid}" role="region" aria-labelledby="diff-{vid}-h">\n'
+            f'<h3 class="corpus-diff-h"><span id="diff-{vid}-h">{old} → {new}{in_time}</span></h3>\n'
+        )
+        if v.title_a != v.title_b:
+            was = f"<del>{_escape(v.title_a)}</del>" if v.title_a else f"<em>none in {old}</em>"
+            now = f"<ins>{_escape(v.title_b)}</ins>" if v.title_b else f"<em>none in {new}</em>"
+            out.append(f'<p class="corpus-d-title">Title: {was} → {now}</p>\n')
+        here_old, here_new = (" (this version)", "") if v.here_is_old else ("", " (this version)")
+        out.append(
+            f'<div class="tabbed-set tabbed-alternate" data-tabs="{tab}:2">\n'
+            f'<input checked="checked" id="__tabbed_{tab}_1" name="__tabbed_{tab}" type="radio"'
+            f' aria-label="Inline"><input id="__tabbed_{tab}_2" name="__tabbed_{tab}"'
+            ' type="radio" aria-label="Side by side">\n'
+            f'<div class="tabbed-labels"><label for="__tabbed_{tab}_1">Inline</label>'
+            f'<label for="__tabbed_{tab}_2">Side by side</label></div>\n'
+            '<div class="tabbed-content">\n<div class="tabbed-block">\n'
+            f'<div class="corpus-diff-inline">\n{v.inline}</div>\n</div>\n'
+            '<div class="tabbed-block">\n'
+            f'<div class="corpus-table-wrap corpus-diff-side" data-a="{old}{here_old}"'
+            f' data-b="{new}{here_new}">\n'
+            '<p class="corpus-note">The side-by-side view is made by JavaScript, which did not'
+            " run here; the Inline tab shows every difference.</p>\n"
+            "</div>\n</div>\n</div>\n</div>\n</div>\n"
+        )
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def group_compare_section(
+    members: Sequence[Mapping[str, Any]],
+    truncated: int,
+    matrix: Sequence[Mapping[str, Any]],
+    table: Sequence[Mapping[str, Any]],
+    base_label: str,
+    totals: Mapping[str, int],
+) -> str:
+    """The comparison part of a group page: similarity matrix and alignment table (made by
+    compare._group_block), out of the search index (see versions_section for why a
+    <section> and no heading ids), every value escaped. Formats, not a template, as
+    versions_section: a table of 30 versions has thousands of cells."""
+    base = _escape(base_label)
+    out = [
+        '<section class="corpus-group-compare" data-search-exclude data-pagefind-ignore>\n'
+        '<h2 class="corpus-h2"><span id="similarity">Similarity</span></h2>\n'
+        "<p>Share of article words two versions have in common."
+    ]
+    if truncated:
+        out.append(
+            f" The first {len(members)} versions are shown; {_escape(str(truncated))} more are"
+            " listed above."
+        )
+    out.append(
+        '</p>\n<div class="corpus-table-wrap">\n<table>\n'
+        '<thead><tr><th scope="col">Version</th>'
+        + "".join(f'<th scope="col">{_escape(c["label"])}</th>' for c in members)
+        + "</tr></thead>\n<tbody>\n"
+    )
+    for row in matrix:
+        cells = "".join(
+            f"<td>{_escape(cell) if cell is not None else '—'}</td>" for cell in row["cells"]
+        )
+        out.append(
+            f'<tr><th scope="row"><a href="../../a/{_escape(row["version"].id)}/">'
+            f"{_escape(row['label'])}</a></th>{cells}</tr>\n"
+        )
+    out.append(
+        "</tbody>\n</table>\n</div>\n"
+        '<h2 class="corpus-h2"><span id="alignment">Alignment</span></h2>\n'
+        f"<p>One row per paragraph, one column per version, aligned to {base} (the earliest)."
+        " Each cell links to the paragraph in that version. Across the group:"
+        f" {_escape(str(totals['typographic']))} paragraph(s) differ only in typography and"
+        f" {_escape(str(totals['boilerplate']))} boilerplate line(s) appear in only one"
+        f" version (compared with {base}).</p>\n"
+        '<div class="corpus-table-wrap corpus-alignment">\n<table>\n<thead><tr>'
+        + "".join(
+            f'<th scope="col"><a href="../../a/{_escape(c["version"].id)}/">'
+            f"{_escape(c['label'])}</a></th>"
+            for c in members
+        )
+        + "</tr></thead>\n<tbody>\n"
+    )
+    for row in table:
+        out.append("<tr>")
+        for cell in row["cells"]:
+            state = _escape(cell["state"])
+            link = (
+                f'<a href="{_escape(cell["href"])}">{_escape(cell["refs"])}</a> '
+                if cell["href"]
+                else ""
+            )
+            out.append(f'<td class="corpus-cell-{state}">{link}{state}</td>')
+        out.append("</tr>\n")
+    out.append("</tbody>\n</table>\n</div>\n</section>\n")
+    return "".join(out)
 
 
 def word_ops(ops: Iterable[tuple[str, str, str]]) -> str:

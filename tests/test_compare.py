@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import Project
+import lxml.html
+from conftest import Project, make_version
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
 from corpus_site import templating
-from corpus_site.compare import CONTEXT_WORDS, RowView, trim
+from corpus_site.compare import CONTEXT_WORDS, RowView, compare_group, trim
+from corpus_site.models import Group
 
 A, B = "a9b2f913ca9d78f5", "4d15c612d949296d"
 
@@ -207,3 +209,30 @@ def test_diff_rows_keep_corpus_text_text() -> None:
         '<p class="corpus-d corpus-d-del"><span class="corpus-sign" aria-hidden="true">−</span> '
         '<strong class="corpus-d-what">only in 000</strong> (<a href="#p3">000 ¶3</a>): <del>'
     )
+
+
+def test_versions_and_group_sections_keep_corpus_text_text() -> None:
+    # The Versions section and the group comparison are made by formats, not by the
+    # autoescaping environment: every corpus value in them must still stay text.
+    hostile = "<script>alert(\"x\")</script> & <b>{{ jinja }}</b> 'q'"
+    paras = ["First paragraph of the story, long enough.", f"Second one {hostile} here."]
+    versions = [
+        make_version("aaaa", paras, title=f"One {hostile}", order=0, published=f"2024 {hostile}"),
+        make_version("bbbb", [*paras, "Added."], title=f"Two {hostile}", order=1),
+        make_version("cccc", paras[:1], title=None, order=2, published="<i>when</i>"),
+    ]
+    group = Group("aaaa", ("aaaa", "bbbb", "cccc"), "similarity", (("aaaa", "bbbb", 0.5),))
+    result = compare_group(group, versions, nearest=1)
+    blocks = [*result.version_blocks.values(), result.group_block]
+    for block in blocks:
+        tree = lxml.html.fragment_fromstring(block, create_parent="div")
+        assert tree.xpath("//script | //b | //i") == [], block
+    shown = " ".join(" ".join(b.split()) for b in blocks)
+    for text in (f"One {hostile}", f"Two {hostile}", f"2024 {hostile}", "<i>when</i>"):
+        assert str(escape(text)) in shown, text
+    # The nearest sibling (by date) is diffed; one beyond is listed with its similarity.
+    assert (
+        "<code>cccc</code></a> (cccc, &lt;i&gt;when&lt;/i&gt;): " in result.version_blocks["aaaa"]
+    )
+    assert "<code>bbbb</code></a> (bbbb): similarity 50%; see" in result.version_blocks["aaaa"]
+    assert "the group has 3." in result.version_blocks["aaaa"]

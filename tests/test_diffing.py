@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 
 import pytest
 from conftest import Para, make_version
@@ -11,6 +12,7 @@ from cydifflib import SequenceMatcher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus_site.diffing import _FOLD_TABLE as FOLD_TABLE
 from corpus_site.diffing import _WORD as WORD
 from corpus_site.diffing import (
     _swapped_marks,
@@ -80,6 +82,14 @@ texts = st.text(
 @given(texts)
 def test_fold_is_idempotent(text: str) -> None:
     assert fold(fold(text)) == fold(text)
+
+
+@given(texts)
+def test_fold_is_its_definition(text: str) -> None:
+    # fold's fast paths (ASCII, str.replace of the marks present) give what the definition
+    # does: the marks translated, NFKC, the marks translated again, whitespace folded.
+    definition = unicodedata.normalize("NFKC", text.translate(FOLD_TABLE)).translate(FOLD_TABLE)
+    assert fold(text) == " ".join(definition.split())
 
 
 # --- word_diff ----------------------------------------------------------------------------

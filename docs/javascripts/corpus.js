@@ -35,7 +35,7 @@
 
 // Diffs side by side. The inline view of a diff is the whole diff, and stays so without
 // JavaScript; the side-by-side table is made from it when its tab is first opened, so a
-// page carries each text once (corpus_site/templates/versions.html.j2 describes the
+// page carries each text once (versions_section in corpus_site/templating.py describes the
 // markup). Nodes are cloned or made as text, never parsed from strings: corpus text stays
 // text.
 (function () {
