@@ -110,7 +110,10 @@ def read_corpus(
         progress,
         "Reading files",
         chunksize=32,
-        compress=False,  # loaded back whenever a page is rendered: 3x faster uncompressed
+        # Uncompressed: chosen when zlib made loading them 3x slower. With Zstandard, the
+        # 93 MB of the 10,000-version benchmark's read versions load in 0.55 s against
+        # 0.53 s, and would take 21 MB; not yet measured in a build.
+        compress=False,
     )
     read: dict[int, Version] = {}  # by corpus order: two files may claim one ID
     grouping = repr(config.grouping)
@@ -281,6 +284,6 @@ def fingerprint_versions(
         progress,
         "Fingerprinting texts",
         chunksize=64,
-        compress=False,
+        compress=False,  # MinHash signatures do not compress (33.3 MB -> 33.4 MB)
     )
     return {v.id: p for v, p in zip(versions, prints, strict=True)}

@@ -191,8 +191,7 @@ def group_compare_section(
     ]
     if truncated:
         out.append(
-            f" The first {len(members)} versions are shown; {_escape(str(truncated))} more are"
-            " listed above."
+            f" The first {len(members)} versions are shown; {truncated} more are listed above."
         )
     out.append(
         '</p>\n<div class="corpus-table-wrap">\n<table>\n'
@@ -213,8 +212,8 @@ def group_compare_section(
         '<h2 class="corpus-h2"><span id="alignment">Alignment</span></h2>\n'
         f"<p>One row per paragraph, one column per version, aligned to {base} (the earliest)."
         " Each cell links to the paragraph in that version. Across the group:"
-        f" {_escape(str(totals['typographic']))} paragraph(s) differ only in typography and"
-        f" {_escape(str(totals['boilerplate']))} boilerplate line(s) appear in only one"
+        f" {totals['typographic']} paragraph(s) differ only in typography and"
+        f" {totals['boilerplate']} boilerplate line(s) appear in only one"
         f" version (compared with {base}).</p>\n"
         '<div class="corpus-table-wrap corpus-alignment">\n<table>\n<thead><tr>'
         + "".join(
