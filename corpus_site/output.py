@@ -196,7 +196,7 @@ def write_docs(
     docs_dir.mkdir(parents=True, exist_ok=True)
     record = record or WriteRecord(None, docs_dir)
     done = done or {}
-    previous = _previous_files(docs_dir)
+    previous = generated_files(docs_dir)
     generated = sorted({*files, *done, LEDGER_OF_GENERATED})
     # json.dumps(generated, indent=1), byte for byte, without the pure-Python encoder that
     # indenting takes (44,000 paths: 0.05 s).
@@ -216,8 +216,8 @@ def write_docs(
     return WriteReport(tuple(written), len(outcome) - len(written), tuple(removed))
 
 
-def _previous_files(docs_dir: Path) -> set[str]:
-    """The generated files the last build recorded."""
+def generated_files(docs_dir: Path) -> set[str]:
+    """The files in docs/ the last corpus build generated (paths relative to docs/)."""
     ledger = docs_dir / LEDGER_OF_GENERATED
     try:
         listed = json.loads(ledger.read_text(encoding="utf-8"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, Project, make_project, write_synthetic_corpus
 
 from corpus_site import sitebuild
+from corpus_site.output import write_atomic
 
 FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
 
@@ -73,6 +75,28 @@ def test_the_site_built_on_two_processes_is_mkdocs_own(docs: Project, tmp_path: 
     assert tree(tmp_path / "two") == theirs
     assert tree(tmp_path / "one") == theirs
     assert sum(1 for name in theirs if name.endswith("index.html")) > pages - 5
+
+
+def test_generated_files_are_linked_and_the_site_keeps_the_bytes_it_was_built_with(
+    docs: Project, tmp_path: Path
+) -> None:
+    """The corpus stage's files are hard-linked into the site, hand-written ones copied; a
+    file the corpus stage writes again leaves the built site as it was."""
+    site = tmp_path / "two"
+    build_with(docs, site, "2")
+    record = sorted((docs.docs / "a").glob("*/version.json"))[0]
+    built = site / record.relative_to(docs.docs)
+    assert os.path.samefile(record, built)
+    assert os.path.samefile(record.with_name("source.txt"), built.with_name("source.txt"))
+    written = [p for p in (docs.docs / "stylesheets").glob("*.css")]
+    assert written, "the project has a hand-written stylesheet"
+    assert not os.path.samefile(written[0], site / written[0].relative_to(docs.docs))
+    before = record.read_bytes()
+    write_atomic(record, before + b"\n")  # as the corpus stage writes every file
+    try:
+        assert built.read_bytes() == before
+    finally:
+        write_atomic(record, before)
 
 
 def test_a_warning_in_a_worker_reaches_the_parent(docs: Project, tmp_path: Path) -> None:
