@@ -222,3 +222,36 @@ def test_raw_blocks_that_skip_markdown_render_as_markdown_would(
         assert norm(fast_html) == norm((slow / page.relative_to(default_site.site)).read_text()), (
             page
         )
+
+
+def test_raw_blocks_are_found_as_their_definition_finds_them() -> None:
+    """The plugin's line-at-a-time pattern takes out what the plain definition of a raw
+    block (`^OPEN\\n(.*?)\\nCLOSE$`, lazy, over characters) takes out, marker for marker."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from corpus_site.mkdocs_plugin import _RAW
+
+    definition = re.compile(
+        r"^<!-- corpus:raw -->\n(.*?)\n<!-- /corpus:raw -->$", re.MULTILINE | re.DOTALL
+    )
+    pieces = st.sampled_from(["<!-- corpus:raw -->", "<!-- /corpus:raw -->", "\n", "x", " "])
+
+    def taken(pattern: re.Pattern[str], text: str, trim: int) -> tuple[str, list[str]]:
+        found: list[str] = []
+        rest = pattern.sub(
+            lambda m: found.append(m.group(1)[: len(m.group(1)) - trim]) or "@", text
+        )
+        return rest, found
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.lists(pieces, max_size=14).map("".join))
+    def check(text: str) -> None:
+        assert taken(_RAW, text, 1) == taken(definition, text, 0)
+
+    check()
+    # And one that holds: a block with an empty line, and a close marker inside a line.
+    text = "a\n<!-- corpus:raw -->\n\nx <!-- /corpus:raw -->\n<!-- /corpus:raw -->\nb"
+    assert taken(_RAW, text, 1) == ("a\n@\nb", ["\nx <!-- /corpus:raw -->"])
