@@ -110,8 +110,10 @@ def read_corpus(
         progress,
         "Reading files",
         chunksize=32,
-        # Zstandard: the 10,000-version benchmark's 93 MB of read versions take 21 MB and
-        # load in 0.55 s against 0.53 s uncompressed; the parent writes 72 MB less.
+        # Uncompressed: chosen when zlib made loading them 3x slower. With Zstandard, the
+        # 93 MB of the 10,000-version benchmark's read versions load in 0.55 s against
+        # 0.53 s, and would take 21 MB; not yet measured in a build.
+        compress=False,
     )
     read: dict[int, Version] = {}  # by corpus order: two files may claim one ID
     grouping = repr(config.grouping)
@@ -254,7 +256,7 @@ class VersionLoader:
         if item.key is None or item.key != record.key:
             raise StaleState(f"{rel} changed although its stamp did not")
         result = _read_file(self.config, item)
-        self.cache.put(item.key, result)
+        self.cache.put(item.key, result, compress=False)
         return result
 
 
