@@ -1,6 +1,7 @@
 """The orchestrator: the pipeline's stages called in order, giving a report.
 
-read → normalize → group → compare → render → write docs/ → MkDocs build.
+read → normalize → group → cite → compare and render (a group's comparison and pages in one
+worker process) → write docs/ → MkDocs build.
 First gather and compute everything, then write; a strict build that finds a problem
 writes nothing.
 
@@ -12,6 +13,7 @@ only for the pages it renders. What it writes is what a build without the state 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -21,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .cache import ResultCache, cache_key
+from .cache import DAMAGED, ResultCache, cache_key, decode, encode
 from .cite import citation_key, csl_item, format_all
-from .compare import compare_groups, comparison_keys
+from .compare import compare_group, comparison_keys
 from .config import Config
 from .errors import LedgerError
 from .grouping import (
@@ -330,29 +332,16 @@ def _build_from(
     whole = {vid: apply_marks(v, marks) for vid, v in loader.load(wanted).items()}
     seconds["load versions"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    comparison = compare_groups(
-        [whole[m] for g in changed_groups if len(g.members) > 1 for m in g.members],
-        changed_groups,
-        titles,
-        config.nearest_siblings,
-        cache,
-        progress,
-        config.workers,
-        digests,
-    )
-    cache.keep(compare_keys.values())  # the comparisons of unchanged groups stay cached
-    seconds["compare"] = time.perf_counter() - clock
-
+    # Citations first: they do not depend on the comparisons, and the pages need both.
     clock = time.perf_counter()
     site = SiteInput(
         versions=[whole[v.id] for v in plan.versions],
         groups=groups,
         titles=titles,
         problems=problems,
-        versions_blocks=comparison.version_blocks,
-        group_blocks=comparison.group_blocks,
-        sibling_records=comparison.sibling_records,
+        versions_blocks={},
+        group_blocks={},
+        sibling_records={},
         reconciled=reconciled,
         withdrawn_sources=withdrawn_sources,
         site_url=config.site_url,
@@ -365,10 +354,14 @@ def _build_from(
 
     clock = time.perf_counter()
     site = replace(site, citations=citations)
-    done = _render_pages(site, plan, record, config.docs_dir, config.workers, progress)
+    done = _compare_and_render(site, plan, whole, compare_keys, config, cache, record, progress)
+    cache.keep(compare_keys.values())  # the comparisons of unchanged groups stay cached
+    seconds["compare and render pages"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
     parts = CorpusParts(state.corpus_parts if state else None)
     files = corpus_files(site, parts)
-    seconds["render"] = time.perf_counter() - clock
+    seconds["render corpus files"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     written = write_docs(config.docs_dir, files, record, done)
@@ -586,29 +579,33 @@ def _plan_pages(
     )
 
 
-def _render_pages(
+def _compare_and_render(
     site: SiteInput,
     plan: _Plan,
+    whole: Mapping[str, Version],
+    compare_keys: Mapping[str, str],
+    config: Config,
+    cache: ResultCache,
     record: WriteRecord,
-    docs_dir: Path,
-    workers: int | None,
     progress: Progress | None,
 ) -> dict[str, bool | None]:
-    """Render and write the pages of the plan, in worker processes; path -> True written,
-    False unchanged, None current (by the record) for every version and group page."""
-    group_of = {m: g for g in site.groups for m in g.members}
+    """Compare each group of the plan (or take its comparison from the cache), then render
+    and write its pages, in worker processes; path -> True written, False unchanged, None
+    current (by the record) for every version and group page.
+
+    A group's comparison is made, or decoded from the cache, in the process that renders
+    its pages, so its diffs never travel between processes whole: a new one comes back
+    encoded, for the parent to store (at 10,000 versions, 150 MB of diffs the parent
+    decoded only for the render workers to inherit them)."""
     by_id = {s.id: s for s in site.summaries}
     problems_of = problems_by_file(site.problems)
-    changed_groups = [g for g in site.groups if g.id in plan.groups]
-    units: list[Version | Group] = [*site.versions, *changed_groups]
+    to_render = {v.id for v in site.versions}
+    units = [g for g in site.groups if g.id in plan.groups]
+    stored = cache.get_blobs([compare_keys.get(g.id) for g in units])
+    cache.close()  # the workers must not share the parent's connection
+    docs_dir = config.docs_dir
 
-    def render_and_write(unit: Version | Group) -> list[tuple[str, bool | None, Any]]:
-        if isinstance(unit, Version):
-            files = version_files(
-                unit, group_of[unit.id], problems_of.get(unit.source.path, []), site
-            )
-        else:
-            files = {group_path(unit.id): group_file(unit, by_id, site)}
+    def write(files: Mapping[str, bytes]) -> list[tuple[str, bool | None, Any]]:
         # The files of a page share its folder (a/<id>/ or g/<id>/).
         fresh = new_folder(docs_dir / next(iter(files)).rsplit("/", 1)[0])
         out = []
@@ -617,13 +614,42 @@ def _render_pages(
             out.append((rel, outcome, record.files.get(rel)))
         return out
 
+    def compare_and_render(group: Group) -> tuple[bytes | None, list[tuple[str, bool | None, Any]]]:
+        key = compare_keys.get(group.id)
+        data, made = site, None
+        if key is not None:
+            comparison = None
+            if key in stored:
+                with contextlib.suppress(*DAMAGED):  # a damaged entry is compared again
+                    comparison = decode(stored[key])
+            if comparison is None:
+                members = [whole[m] for m in group.members]
+                comparison = compare_group(group, members, config.nearest_siblings)
+                made = encode(comparison)
+            data = replace(
+                site,
+                versions_blocks=comparison.version_blocks,
+                group_blocks={group.id: comparison.group_block},
+                sibling_records=comparison.records,
+            )
+        out = []
+        for vid in group.members:
+            if vid in to_render:
+                version = whole[vid]
+                problems = problems_of.get(version.source.path, [])
+                out += write(version_files(version, group, problems, data))
+        out += write({group_path(group.id): group_file(group, by_id, data)})
+        return made, out
+
     done: dict[str, bool | None] = dict.fromkeys(plan.current)
-    results: Iterable[list[tuple[str, bool | None, Any]]] = ordered_map(
-        render_and_write, units, workers, chunksize=8
+    results: Iterable[tuple[bytes | None, list[tuple[str, bool | None, Any]]]] = ordered_map(
+        compare_and_render, units, config.workers, chunksize=2
     )
     if progress:
-        results = progress(results, len(units), "Rendering pages")
-    for written in results:
+        results = progress(results, len(units), "Comparing groups and rendering pages")
+    for group, (made, written) in zip(units, results, strict=True):
+        if made is not None:
+            cache.put_blob(compare_keys[group.id], made)
         for rel, outcome, entry in written:
             done[rel] = outcome
             if entry is not None:

@@ -88,10 +88,19 @@ class ResultCache:
 
     def get_many(self, keys: Sequence[str | None]) -> dict[str, Any]:
         """{key: result} of the keys stored (None keys are never stored)."""
+        found: dict[str, Any] = {}
+        for key, blob in self.get_blobs(keys).items():
+            with contextlib.suppress(*DAMAGED):  # a damaged entry is computed again
+                found[key] = decode(blob)
+        return found
+
+    def get_blobs(self, keys: Sequence[str | None]) -> dict[str, bytes]:
+        """{key: the result as stored} of the keys stored, for results decoded where they
+        are used (decode(), in a worker process; a damaged one raises one of DAMAGED)."""
         connection = self._connect()
         wanted = sorted({k for k in keys if k})
         self.used.update(wanted)
-        found: dict[str, Any] = {}
+        found: dict[str, bytes] = {}
         if connection is None:
             return found
         for start in range(0, len(wanted), 500):
@@ -103,9 +112,7 @@ class ResultCache:
                 ).fetchall()
             except sqlite3.DatabaseError:
                 return found
-            for key, blob in rows:
-                with contextlib.suppress(*_DAMAGED):  # a damaged entry is computed again
-                    found[key] = decode(blob)
+            found.update(rows)
         return found
 
     def put(self, key: str, value: Any, compress: bool = True) -> None:
@@ -220,7 +227,7 @@ def decode(blob: bytes) -> Any:
 
 
 # What decode() raises for an entry that is damaged, or was stored by other code.
-_DAMAGED = (
+DAMAGED = (
     zstandard.ZstdError,
     pickle.UnpicklingError,
     EOFError,

@@ -27,6 +27,14 @@ def cache_entries(project: Project) -> set[str]:
     return ResultCache(project.root / ".corpus-cache" / "results.sqlite").keys()
 
 
+def damage_cache(project: Project) -> Path:
+    """Overwrite every entry of the project's result cache with bytes that are none."""
+    database = project.root / ".corpus-cache" / "results.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE results SET value = ?", (b"not a cache entry",))
+    return database
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     return tmp_path / "corpus"
@@ -90,14 +98,31 @@ def test_a_damaged_cache_entry_is_computed_again(
     project = make_project(tmp_path / "project")
     assert project.build(corpus, "--no-site", "-q") == 0
     before = snapshot(project.docs)
-    database = project.root / ".corpus-cache" / "results.sqlite"
-    with sqlite3.connect(database) as connection:
-        connection.execute("UPDATE results SET value = ?", (b"not a cache entry",))
+    database = damage_cache(project)
     assert project.build(corpus, "--no-site", "-q") == 0
     assert snapshot(project.docs) == before
     database.write_bytes(b"not a database")
     assert project.build(corpus, "--no-site", "-q") == 0
     assert snapshot(project.docs) == before
+
+
+def test_damaged_comparisons_are_made_again_by_the_workers_that_render_their_pages(
+    tmp_path: Path, corpus: Path, ids: list[str]
+) -> None:
+    """Every version page gone and every cache entry damaged: the workers that render the
+    pages find their groups' comparisons unreadable, compare again, and the parent stores
+    what they made."""
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    before = snapshot(project.docs)
+    database = damage_cache(project)
+    shutil.rmtree(project.docs / "a")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert snapshot(project.docs) == before
+    cache = ResultCache(database)
+    stored = cache.get_many(sorted(cache.keys()))
+    comparisons = [v for v in stored.values() if type(v).__name__ == "GroupComparison"]
+    assert len(comparisons) == ARTICLES  # every group of three, stored again, readable
 
 
 def test_a_page_folder_deleted_is_made_again_and_the_others_are_compared_not_rewritten(
