@@ -595,8 +595,8 @@ def _compare_and_render(
 
     A group's comparison is made, or decoded from the cache, in the process that renders
     its pages, so its diffs never travel between processes whole: a new one comes back
-    encoded, for the parent to store (at 10,000 versions, 150 MB of diffs the parent
-    decoded only for the render workers to inherit them)."""
+    encoded, for the parent to store. (At 10,000 versions that is 150 MB of diff HTML,
+    which the parent used to decode only for the render workers to inherit it.)"""
     by_id = {s.id: s for s in site.summaries}
     problems_of = problems_by_file(site.problems)
     to_render = {v.id for v in site.versions}
