@@ -256,6 +256,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.browser_only:
         site = (args.work or Path(f"/tmp/corpus-bench-{args.versions}")) / "project" / "site"
+        print(f"  search index of {site}; {pagefind_version()} is the one installed now")
         print_figures(browser_search(site, ["minister", "the"]))
         return
     work = args.work or Path(f"/tmp/corpus-bench-{args.versions}")
@@ -365,10 +366,21 @@ def main() -> None:
             figures["median version page KB"] / at_1000 - 1
         )
 
+    indexer = pagefind_version()
     print(f"\n{args.versions} versions ({work}); targets are those for 10,000 versions")
+    print(f"  search index made by {indexer}")
     print_figures(figures)
-    (work / "figures.json").write_text(json.dumps(figures, indent=2))
+    (work / "figures.json").write_text(json.dumps({**figures, "indexer": indexer}, indent=2))
     remove_set_aside(work)
+
+
+def pagefind_version() -> str:
+    """The Pagefind that made the index ("pagefind 1.5.2"): the one installed with the
+    project, or the binary PAGEFIND_BINARY_PATH names (README, Search)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--version"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or done.stderr.strip()[-200:]
 
 
 def print_figures(figures: dict[str, float]) -> None:
