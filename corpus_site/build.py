@@ -13,19 +13,18 @@ only for the pages it renders. What it writes is what a build without the state 
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .cache import DAMAGED, ResultCache, cache_key, decode, encode
+from .cache import ResultCache, cache_key, used_map
 from .cite import citation_key, csl_item, format_all
-from .compare import compare_group, comparison_keys
+from .compare import GroupComparison, compare_group, comparison_keys
 from .config import Config
 from .errors import LedgerError
 from .grouping import (
@@ -79,7 +78,7 @@ from .render import (
 )
 from .state import BuildState, load_state, same_values, save_state
 from .templating import keep_compiled_templates
-from .workers import Progress, ordered_map
+from .workers import Progress
 
 # Formatted citations are kept in the result cache under this prefix and their
 # cite.citation_key, without the code fingerprint: what citeproc-py makes of an item does
@@ -594,16 +593,20 @@ def _compare_and_render(
     current (by the record) for every version and group page.
 
     A group's comparison is made, or decoded from the cache, in the process that renders
-    its pages, so its diffs never travel between processes whole: a new one comes back
+    its pages (cache.used_map), so its diffs never travel between processes whole: a new one comes back
     encoded, for the parent to store. (At 10,000 versions that is 150 MB of diff HTML,
     which the parent used to decode only for the render workers to inherit it.)"""
     by_id = {s.id: s for s in site.summaries}
     problems_of = problems_by_file(site.problems)
     to_render = {v.id for v in site.versions}
     units = [g for g in site.groups if g.id in plan.groups]
-    stored = cache.get_blobs([compare_keys.get(g.id) for g in units])
-    cache.close()  # the workers must not share the parent's connection
     docs_dir = config.docs_dir
+
+    def compare(group: Group) -> GroupComparison | None:
+        if group.id not in compare_keys:  # a group of one: nothing to compare
+            return None
+        members = [whole[m] for m in group.members]
+        return compare_group(group, members, config.nearest_siblings)
 
     def write(files: Mapping[str, bytes]) -> list[tuple[str, bool | None, Any]]:
         # The files of a page share its folder (a/<id>/ or g/<id>/).
@@ -614,18 +617,11 @@ def _compare_and_render(
             out.append((rel, outcome, record.files.get(rel)))
         return out
 
-    def compare_and_render(group: Group) -> tuple[bytes | None, list[tuple[str, bool | None, Any]]]:
-        key = compare_keys.get(group.id)
-        data, made = site, None
-        if key is not None:
-            comparison = None
-            if key in stored:
-                with contextlib.suppress(*DAMAGED):  # a damaged entry is compared again
-                    comparison = decode(stored[key])
-            if comparison is None:
-                members = [whole[m] for m in group.members]
-                comparison = compare_group(group, members, config.nearest_siblings)
-                made = encode(comparison)
+    def render(
+        group: Group, comparison: GroupComparison | None
+    ) -> list[tuple[str, bool | None, Any]]:
+        data = site
+        if comparison is not None:
             data = replace(
                 site,
                 versions_blocks=comparison.version_blocks,
@@ -639,17 +635,21 @@ def _compare_and_render(
                 problems = problems_of.get(version.source.path, [])
                 out += write(version_files(version, group, problems, data))
         out += write({group_path(group.id): group_file(group, by_id, data)})
-        return made, out
+        return out
 
-    done: dict[str, bool | None] = dict.fromkeys(plan.current)
-    results: Iterable[tuple[bytes | None, list[tuple[str, bool | None, Any]]]] = ordered_map(
-        compare_and_render, units, config.workers, chunksize=2
+    results = used_map(
+        cache,
+        compare,
+        render,
+        units,
+        [compare_keys.get(g.id) for g in units],
+        config.workers,
+        progress,
+        "Comparing groups and rendering pages",
+        chunksize=2,
     )
-    if progress:
-        results = progress(results, len(units), "Comparing groups and rendering pages")
-    for group, (made, written) in zip(units, results, strict=True):
-        if made is not None:
-            cache.put_blob(compare_keys[group.id], made)
+    done: dict[str, bool | None] = dict.fromkeys(plan.current)
+    for written in results:
         for rel, outcome, entry in written:
             done[rel] = outcome
             if entry is not None:

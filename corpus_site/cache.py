@@ -90,13 +90,13 @@ class ResultCache:
         """{key: result} of the keys stored (None keys are never stored)."""
         found: dict[str, Any] = {}
         for key, blob in self.get_blobs(keys).items():
-            with contextlib.suppress(*DAMAGED):  # a damaged entry is computed again
+            with contextlib.suppress(*_DAMAGED):  # a damaged entry is computed again
                 found[key] = decode(blob)
         return found
 
     def get_blobs(self, keys: Sequence[str | None]) -> dict[str, bytes]:
         """{key: the result as stored} of the keys stored, for results decoded where they
-        are used (decode(), in a worker process; a damaged one raises one of DAMAGED)."""
+        are used (used_map decodes them in its workers)."""
         connection = self._connect()
         wanted = sorted({k for k in keys if k})
         self.used.update(wanted)
@@ -227,7 +227,7 @@ def decode(blob: bytes) -> Any:
 
 
 # What decode() raises for an entry that is damaged, or was stored by other code.
-DAMAGED = (
+_DAMAGED = (
     zstandard.ZstdError,
     pickle.UnpicklingError,
     EOFError,
@@ -311,3 +311,51 @@ def cached_map(
             cache.put(key, value, compress)
         results[index] = value
     return results, len(todo)
+
+
+_UNREAD = object()  # used_map: no result decoded from the cache
+
+
+def used_map(
+    cache: ResultCache,
+    compute: Callable[[T], R],
+    use: Callable[[T, R], Any],
+    items: Sequence[T],
+    keys: Sequence[str | None],
+    workers: int | None = None,
+    progress: Progress | None = None,
+    what: str = "",
+    chunksize: int = 16,
+) -> list[Any]:
+    """use(item, result) for every item, in input order, in worker processes, where result
+    is what the cache holds under the item's key or else compute(item).
+
+    For results that only `use` needs, unlike cached_map's: they never travel whole to the
+    parent. A stored one is decoded in the worker that uses it (a damaged one is computed
+    again); a computed one comes back encoded beside what `use` made, for the parent to
+    store. A None key means "do not cache"."""
+    stored = cache.get_blobs(keys)
+    cache.close()  # the workers open their own connection
+
+    def work(index: int) -> tuple[bytes | None, Any]:
+        item, key, made = items[index], keys[index], None
+        result: Any = _UNREAD
+        if key in stored:
+            with contextlib.suppress(*_DAMAGED):
+                result = decode(stored[key])
+        if result is _UNREAD:
+            result = compute(item)
+            made = encode(result) if key else None
+        return made, use(item, result)
+
+    done: Iterable[tuple[bytes | None, Any]] = ordered_map(
+        work, range(len(items)), workers, chunksize
+    )
+    if progress:
+        done = progress(done, len(items), what)
+    out = []
+    for key, (made, used) in zip(keys, done, strict=True):
+        if key is not None and made is not None:
+            cache.put_blob(key, made)
+        out.append(used)
+    return out
