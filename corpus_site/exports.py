@@ -42,9 +42,11 @@ COLUMNS = (
 
 def indented_json(record: Any) -> bytes:
     """Byte for byte what templating.dump_json writes (sorted keys, UTF-8, two-space indent,
-    final newline), 15x faster: json's indenting encoder is pure Python, one generator per
-    container. For str keys, and for str, int, float, bool, None, list, tuple and dict
-    values (a test compares the two)."""
+    final newline), 6x faster: json's indenting encoder is pure Python, one generator per
+    container (6,000 version.json and cite.json records: 0.35 s; with orjson 0.055 s; with
+    the encoder below, which takes what orjson would write otherwise, 0.22 s). For str
+    keys, and for str, int, float, bool, None, list, tuple and dict values (a test
+    compares the two)."""
     fast = _orjson(record)
     if fast is not None:
         return fast + b"\n"
