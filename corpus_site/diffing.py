@@ -528,7 +528,12 @@ def diff_versions(a: Version, b: Version) -> Diff:
 def swap(diff: Diff) -> Diff:
     """The same diff seen from B: diff_versions(b, a) == swap(diff_versions(a, b))."""
     rows = [
-        AlignedRow(cast(RowKind, _MIRROR_KIND.get(r.kind, r.kind)), r.b, r.a, _mirror_ops(r.words))
+        AlignedRow(
+            cast(RowKind, _MIRROR_KIND.get(r.kind, r.kind)),
+            r.b,
+            r.a,
+            _mirror_ops(r.words) if r.words else (),
+        )
         for r in diff.rows
     ]
     ordered = _order_rows(rows)
