@@ -48,12 +48,12 @@ from .output import (
     build_site,
     content_key,
     keep_withdrawn_sources,
-    new_folder,
     read_ledger,
     write_docs,
     write_keyed,
     write_ledger,
 )
+from .paths import group_path, version_paths
 from .reading import (
     Reading,
     StaleState,
@@ -69,12 +69,10 @@ from .render import (
     corpus_files,
     group_file,
     group_key,
-    group_path,
     ledger_metadata,
     page_key,
     problems_by_file,
     version_files,
-    version_paths,
 )
 from .state import BuildState, load_state, same_values, save_state
 from .templating import keep_compiled_templates
@@ -609,11 +607,9 @@ def _compare_and_render(
         return compare_group(group, members, config.nearest_siblings)
 
     def write(files: Mapping[str, bytes]) -> list[tuple[str, bool | None, Any]]:
-        # The files of a page share its folder (a/<id>/ or g/<id>/).
-        fresh = new_folder(docs_dir / next(iter(files)).rsplit("/", 1)[0])
         out = []
         for rel, content in files.items():
-            outcome = write_keyed(docs_dir, rel, plan.keys[rel], content, record, fresh)
+            outcome = write_keyed(docs_dir, rel, plan.keys[rel], content, record)
             out.append((rel, outcome, record.files.get(rel)))
         return out
 

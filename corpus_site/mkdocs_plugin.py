@@ -12,6 +12,9 @@ that skips the Markdown parser.
   of found words. Generated pages mark what Pagefind indexes (`data-pagefind-body`: title,
   ID, article text); hand-written pages are indexed whole, without the corpus listings
   they include.
+- The corpus build writes a version's data files beside its page in docs/
+  (`a/<id>.source.txt`, corpus_site/paths.py); the plugin publishes them at the version's
+  address (`a/<id>/source.txt`), where MkDocs publishes the page `a/<id>.md` too.
 - Generated pages wrap their large HTML blocks (escaped by corpus_site/templating.py) in
   `<!-- corpus:raw -->` ... `<!-- /corpus:raw -->`. The plugin takes them out before
   Python-Markdown runs and puts them back into its output: re-parsing finished HTML was
@@ -27,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.plugins import BasePlugin
+
+from .paths import published_path
 
 _MARKER = re.compile(r"^<!--\s*corpus:include\s+([a-z0-9-]+)\s*-->\s*$", re.MULTILINE)
 # A raw block: its content and the line break that ends it (group 1), taken a line at a
@@ -52,6 +57,13 @@ class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
             self._generated = frozenset(json.loads(listing.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             self._generated = frozenset()
+
+    def on_files(self, files: Any, config: Any) -> Any:
+        """Publish the versions' data files at their versions' addresses."""
+        for file in files:
+            if file.src_uri in self._generated and (target := published_path(file.src_uri)):
+                file.dest_uri = target
+        return files
 
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
         """Expand the markers of one page."""

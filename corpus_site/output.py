@@ -27,6 +27,7 @@ from . import sitebuild
 from .errors import BuildError, LedgerError
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
+from .paths import version_paths
 from .search import SearchReport, index_site
 from .workers import Background, Progress
 
@@ -162,21 +163,15 @@ def write_keyed(
     key: str,
     content: bytes | Callable[[], bytes],
     record: WriteRecord,
-    fresh: bool = False,
 ) -> bool | None:
     """Write docs/rel unless the record shows it holds this key's content (then None) or
     it already holds these bytes (False); True when written. content may be a function,
-    called only when the file is not current. fresh: its folder was just made (new_folder),
-    so there is nothing to compare with."""
-    if not fresh and record.current(rel, key):
+    called only when the file is not current."""
+    if record.current(rel, key):
         return None
     data = content() if callable(content) else content
-    found = None
-    if fresh:
-        found = write_atomic(docs_dir / rel, data)
-        written = True
-    else:
-        written = write_if_changed(docs_dir / rel, data)
+    found = write_new(docs_dir / rel, data)
+    written = found is not None or write_if_changed(docs_dir / rel, data)
     record.note(rel, key, found)
     return written
 
@@ -231,17 +226,6 @@ def generated_files(docs_dir: Path) -> set[str]:
     }
 
 
-def new_folder(folder: Path) -> bool:
-    """Make the folder if it is missing, and say whether it was: a folder made here holds
-    no file yet, so its files need not be read first (a first build of 10,000 versions
-    tried to open 40,000 files that were not there)."""
-    try:
-        folder.mkdir(parents=True)
-    except FileExistsError:
-        return False
-    return True
-
-
 def write_if_changed(target: Path, content: bytes) -> bool:
     """Write a file unless it already holds these bytes; return whether it was written."""
     try:
@@ -261,39 +245,70 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def write_new(target: Path, content: bytes) -> os.stat_result | None:
+    """Write a file that does not exist yet, directly under its name (the folder is made
+    if missing); return its stat, or None, writing nothing, when the file exists.
+
+    Nothing can have linked or opened a file that did not exist, so a new one needs no
+    temporary name and rename: a first build of 10,000 versions makes 40,000 files, and
+    the rename doubled the system time of making them. A build stopped while writing
+    leaves the file short, and unrecorded (WriteRecord), so the next build compares it and
+    replaces it whole."""
+    try:
+        fd = os.open(target, _NEW, 0o644)
+    except FileNotFoundError:  # a new folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, _NEW, 0o644)
+    except FileExistsError:
+        return None
+    try:
+        return _write_fd(fd, content)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
 def write_atomic(target: Path, content: bytes) -> os.stat_result:
     """Write a file so that a reader never sees it half-written (nor a build stopped
     while writing it: the old file stays whole); return its stat."""
     # A fixed temporary name per process, created exclusively: one system call less than
     # mkstemp's random names, and no chmod unless the umask asks for one.
     tmp = f"{target.parent}/.tmp-{target.name}-{os.getpid()}"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(tmp, flags, 0o644)
+        fd = os.open(tmp, _NEW, 0o644)
     except FileNotFoundError:  # a new folder
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, flags, 0o644)
+        fd = os.open(tmp, _NEW, 0o644)
     except FileExistsError:  # left by a build that was killed
         os.unlink(tmp)
-        fd = os.open(tmp, flags, 0o644)
+        fd = os.open(tmp, _NEW, 0o644)
     try:
-        # os.write, not a file object: io.open asks the descriptor whether it is a
-        # terminal, where it stands and its block size (three system calls per file,
-        # 120,000 in a first build of 10,000 versions). The stat is the write record's.
-        try:
-            view = memoryview(content)
-            while view:
-                view = view[os.write(fd, view) :]
-            if _UMASK & 0o644:
-                os.fchmod(fd, 0o644)
-            found = os.fstat(fd)
-        finally:
-            os.close(fd)
+        found = _write_fd(fd, content)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return found
+
+
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_fd(fd: int, content: bytes) -> os.stat_result:
+    """Write all of content to a new file's descriptor, close it; return its stat (the
+    write record's)."""
+    # os.write, not a file object: io.open asks the descriptor whether it is a terminal,
+    # where it stands and its block size (three system calls per file, 120,000 in a first
+    # build of 10,000 versions).
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+        if _UMASK & 0o644:
+            os.fchmod(fd, 0o644)
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
@@ -441,7 +456,9 @@ def keep_withdrawn_sources(
         if entry.source_removed:
             continue
         archived = withdrawn_dir / f"{entry.id}.txt"
-        for candidate in (archived, docs_dir / "a" / entry.id / "source.txt"):
+        # docs/a/<id>/source.txt: where builds before the flat layout (paths.py) kept it.
+        candidates = (archived, docs_dir / version_paths(entry.id)[-1])
+        for candidate in (*candidates, docs_dir / "a" / entry.id / "source.txt"):
             if candidate.is_file():
                 data = candidate.read_bytes()
                 if hashlib.sha256(data).hexdigest() == entry.sha256:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .cite import Work, csl_item
 from .ledger import GroupEntry, Reconciled, VersionEntry
+from .paths import group_path, version_paths
 from .templating import ENV, dump_json, front_matter, labelled_metadata
 
 
@@ -27,26 +28,24 @@ def permanence_files(
     redirects = reconciled.redirects()
     files: dict[str, bytes] = {}
     for entry in reconciled.tombstones():
-        base = f"a/{entry.id}/"
+        page, record, cite, source = version_paths(entry.id)
         group = redirects.get(entry.group, entry.group)
         group_link = group if group in live_groups else None
-        files[base + "index.md"] = tombstone_page(entry, group_link).encode()
-        files[base + "version.json"] = dump_json(tombstone_record(entry, group_link))
-        files[base + "cite.json"] = dump_json(
-            [csl_item(tombstone_work(entry, site_url, site_name))]
-        )
+        files[page] = tombstone_page(entry, group_link).encode()
+        files[record] = dump_json(tombstone_record(entry, group_link))
+        files[cite] = dump_json([csl_item(tombstone_work(entry, site_url, site_name))])
         if entry.source_removed:
-            files[base + "source.txt"] = (
+            files[source] = (
                 f"The source of version {entry.id} was removed from this corpus on "
                 f"{entry.source_removed_on}.\nReason given: {entry.source_removed}\n"
                 f"SHA-256 of the removed bytes: {entry.sha256}\n"
             ).encode()
         else:
-            files[base + "source.txt"] = withdrawn_sources[entry.id]
+            files[source] = withdrawn_sources[entry.id]
     for old, new in sorted(redirects.items()):
-        files[f"g/{old}/index.md"] = redirect_page(old, new).encode()
+        files[group_path(old)] = redirect_page(old, new).encode()
     for group in reconciled.withdrawn_groups():
-        files[f"g/{group.id}/index.md"] = withdrawn_group_page(group).encode()
+        files[group_path(group.id)] = withdrawn_group_page(group).encode()
     return files
 
 

@@ -21,6 +21,7 @@ from .hubs import HOME_ROWS, hub_files, version_rows
 from .ledger import Reconciled, VersionEntry
 from .models import Group, Metadata, Problem, Summary, Version
 from .normalize import ShownTitle, summarize
+from .paths import group_path, version_paths
 from .permanence import permanence_files
 from .templating import (
     ENV,
@@ -96,17 +97,6 @@ def problems_by_file(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     for problem in problems:
         problems_of.setdefault(problem.file, []).append(problem)
     return problems_of
-
-
-def version_paths(vid: str) -> tuple[str, ...]:
-    """The files of one version's page: the page, its data, its citation, its bytes."""
-    base = f"a/{vid}/"
-    return (base + "index.md", base + "version.json", base + "cite.json", base + "source.txt")
-
-
-def group_path(gid: str) -> str:
-    """The page of one group."""
-    return f"g/{gid}/index.md"
 
 
 def page_key(

@@ -143,12 +143,14 @@ def test_a_removed_version_leaves_a_tombstone_and_hand_written_pages_stay(
     assert project.build(folder, "--no-site") == 0
     (folder / "001_4d15c612d949296d.txt").unlink()
     assert project.build(folder, "--no-site") == 0
-    assert "Withdrawn" in (project.docs / "a" / B / "index.md").read_text()
-    assert (project.docs / "a" / B / "source.txt").read_bytes() == files["001_4d15c612d949296d.txt"]
+    assert "Withdrawn" in (project.docs / "a" / f"{B}.md").read_text()
+    assert (project.docs / "a" / f"{B}.source.txt").read_bytes() == files[
+        "001_4d15c612d949296d.txt"
+    ]
     assert (project.root / "withdrawn" / f"{B}.txt").read_bytes() == files[
         "001_4d15c612d949296d.txt"
     ]
-    assert (project.docs / "a" / A / "index.md").is_file()
+    assert (project.docs / "a" / f"{A}.md").is_file()
     assert (project.docs / "index.md").is_file() and (project.docs / "about.md").is_file()
     assert not project.site.exists()  # --no-site writes only Markdown
 
@@ -158,14 +160,17 @@ def test_stale_generated_files_are_removed_and_others_never_touched(
 ) -> None:
     folder = corpus({"000_a9b2f913ca9d78f5.txt": "Title\n\nSome article text here.\n"})
     assert project.build(folder, "--no-site", "-q") == 0
-    stale = project.docs / "a" / A / "old-page.md"
+    # A page where builds before the flat layout of docs/ (corpus_site/paths.py) wrote it:
+    # it would publish a second page at the version's address.
+    stale = project.docs / "a" / A / "index.md"
     mine = project.docs / "notes.md"
     mine.write_text("# My notes\n")
     listing = project.docs / ".corpus" / "generated.json"
-    listing.write_text(listing.read_text().replace('"a/', '"a/' + A + '/old-page.md",\n "a/', 1))
+    listing.write_text(listing.read_text().replace('"a/', '"a/' + A + '/index.md",\n "a/', 1))
+    stale.parent.mkdir()
     stale.write_text("left over")
     assert project.build(folder, "--no-site", "-q") == 0
-    assert not stale.exists()
+    assert not stale.parent.exists()
     assert mine.read_text() == "# My notes\n"
 
 

@@ -119,10 +119,10 @@ def test_dated_versions_are_worded_in_time(project: Project, corpus) -> None:
         }
     )
     assert project.build(folder, "-q", "--no-site") == 0
-    page = (project.docs / "a" / "1111111111111111" / "index.md").read_text()
+    page = (project.docs / "a" / "1111111111111111.md").read_text()
     assert "added in the later version</strong>" in page
     assert "only in 002" not in page
-    record = json.loads((project.docs / "a" / "2222222222222222" / "version.json").read_text())
+    record = json.loads((project.docs / "a" / "2222222222222222.version.json").read_text())
     assert record["siblings"][0]["only_here"] == 1
 
 
@@ -133,11 +133,11 @@ def test_large_groups_show_full_diffs_for_the_nearest_five(project: Project, cor
     }
     folder = corpus(files)
     assert project.build(folder, "-q", "--no-site") == 0
-    page = (project.docs / "a" / ("1" * 16) / "index.md").read_text()
+    page = (project.docs / "a" / f"{'1' * 16}.md").read_text()
     assert page.count('<div class="corpus-diff" id="diff-') == 5
     assert page.count('see the <a href="../../g/') == 1
     assert "against the 5 nearest versions; the group has 7" in page
-    record = json.loads((project.docs / "a" / ("1" * 16) / "version.json").read_text())
+    record = json.loads((project.docs / "a" / f"{'1' * 16}.version.json").read_text())
     assert [s["diffed"] for s in record["siblings"]] == [True] * 5 + [False]
 
 

@@ -253,7 +253,7 @@ def render_one(version):
             {},
         )
     )
-    return files[f"a/{version.id}/index.md"].decode()
+    return files[f"a/{version.id}.md"].decode()
 
 
 @settings(

@@ -53,7 +53,7 @@ def test_workers_write_the_same_docs_as_one_process(
     assert parallel.build(corpus, "--no-site", "-q", "--jobs", "2") == 0
     one, two = snapshot(serial.docs), snapshot(parallel.docs)
     assert (
-        len([p for p in one if p.endswith("/index.md") and p.startswith("a/")])
+        len([p for p in one if p.endswith(".md") and p.startswith("a/")])
         == len(ids)
         == 3 * ARTICLES
     )
@@ -80,7 +80,7 @@ def test_a_cached_rebuild_after_one_edit_equals_a_fresh_build(
 
     # Only the edited version, its sibling and the corpus-wide lists changed.
     rewritten = {p for p in after_docs if before_docs.get(p) != after_docs[p]}
-    pages = {p.split("/")[1] for p in rewritten if p.startswith(("a/", "g/"))}
+    pages = {p.split("/")[1].split(".")[0] for p in rewritten if p.startswith(("a/", "g/"))}
     assert vid in pages
     assert pages <= {first, vid, third}  # the article's versions and its group page
     hubs = ("data/", "versions/", "dates/", "outlets/", "groups/", ".corpus/")
@@ -125,18 +125,21 @@ def test_damaged_comparisons_are_made_again_by_the_workers_that_render_their_pag
     assert len(comparisons) == ARTICLES  # every group of three, stored again, readable
 
 
-def test_a_page_folder_deleted_is_made_again_and_the_others_are_compared_not_rewritten(
+def test_a_pages_files_deleted_are_made_again_and_the_others_are_compared_not_rewritten(
     tmp_path: Path, corpus: Path, ids: list[str]
 ) -> None:
-    """A folder the build makes holds nothing to compare (its files are written at once);
-    one already there is compared file by file, also when the write record is lost."""
+    """A missing file is written at once (output.write_new); one already there is compared
+    with what the build makes, also when the write record is lost."""
     project = make_project(tmp_path / "project")
     assert project.build(corpus, "--no-site", "-q") == 0
     before = snapshot(project.docs)
     gone, kept = ids[10], ids[40]
-    kept_file = project.docs / "a" / kept / "index.md"
+    kept_file = project.docs / "a" / f"{kept}.md"
     kept_inode = kept_file.stat().st_ino
-    shutil.rmtree(project.docs / "a" / gone)
+    removed = sorted((project.docs / "a").glob(f"{gone}.*"))
+    assert len(removed) == 4
+    for path in removed:
+        path.unlink()
     (project.root / ".corpus-cache" / "written.marshal").unlink()
     assert project.build(corpus, "--no-site", "-q") == 0
     assert snapshot(project.docs) == before
@@ -178,17 +181,15 @@ def test_a_generated_file_edited_or_deleted_by_hand_is_written_again(
     project = make_project(tmp_path / "project")
     assert project.build(corpus, "--no-site", "-q") == 0
     before = snapshot(project.docs)
-    page = project.docs / "a" / ids[0] / "index.md"
+    page = project.docs / "a" / f"{ids[0]}.md"
     page.write_text(page.read_text().replace("<h1", "<h1 data-edited", 1))
-    (project.docs / "a" / ids[1] / "version.json").unlink()
-    (project.docs / "g" / ids[0] / "index.md").write_bytes(b"edited by hand")
+    (project.docs / "a" / f"{ids[1]}.version.json").unlink()
+    (project.docs / "g" / f"{ids[0]}.md").write_bytes(b"edited by hand")
     answers.clear()
     assert project.build(corpus, "--no-site", "-q") == 0
     assert snapshot(project.docs) == before
     if background:  # the child found the three files, and nothing else
-        assert answers == [
-            {f"a/{ids[0]}/index.md", f"a/{ids[1]}/version.json", f"g/{ids[0]}/index.md"}
-        ]
+        assert answers == [{f"a/{ids[0]}.md", f"a/{ids[1]}.version.json", f"g/{ids[0]}.md"}]
     else:
         assert answers == []
     # Without the record (the cache deleted), every file is compared with its bytes again.
@@ -315,7 +316,7 @@ def test_the_build_state_is_saved_in_segments_and_a_lost_one_costs_only_time(
             victim.unlink()
         else:
             victim.write_bytes(b"not a pickle")
-        (project.docs / "a" / ids[0] / "index.md").unlink()
+        (project.docs / "a" / f"{ids[0]}.md").unlink()
         assert project.build(corpus, "--no-site", "-q") == 0
         assert snapshot(project.docs) == docs
         # Started from the corpus: the state was saved anew, every segment of it.

@@ -84,10 +84,11 @@ def test_generated_files_are_linked_and_the_site_keeps_the_bytes_it_was_built_wi
     file the corpus stage writes again leaves the built site as it was."""
     site = tmp_path / "two"
     build_with(docs, site, "2")
-    record = sorted((docs.docs / "a").glob("*/version.json"))[0]
-    built = site / record.relative_to(docs.docs)
+    record = sorted((docs.docs / "a").glob("*.version.json"))[0]
+    vid = record.name.split(".")[0]
+    built = site / "a" / vid / "version.json"
     assert os.path.samefile(record, built)
-    assert os.path.samefile(record.with_name("source.txt"), built.with_name("source.txt"))
+    assert os.path.samefile(record.with_name(f"{vid}.source.txt"), built.with_name("source.txt"))
     written = [p for p in (docs.docs / "stylesheets").glob("*.css")]
     assert written, "the project has a hand-written stylesheet"
     assert not os.path.samefile(written[0], site / written[0].relative_to(docs.docs))
@@ -101,7 +102,7 @@ def test_generated_files_are_linked_and_the_site_keeps_the_bytes_it_was_built_wi
 
 def test_a_warning_in_a_worker_reaches_the_parent(docs: Project, tmp_path: Path) -> None:
     """A page read by a worker that links to a missing page: MkDocs' warning is logged."""
-    page = sorted((docs.docs / "a").glob("*/index.md"))[-1]
+    page = sorted((docs.docs / "a").glob("*.md"))[-1]
     original = page.read_text()
     page.write_text(original + "\n[gone](../../nowhere.md)\n")
     try:
@@ -116,7 +117,7 @@ def test_a_page_that_cannot_be_read_fails_the_build_whoever_reads_it(
 ) -> None:
     from mkdocs.config import load_config
 
-    page = sorted((docs.docs / "a").glob("*/index.md"))[-1]
+    page = sorted((docs.docs / "a").glob("*.md"))[-1]
     original = page.read_bytes()
     page.write_bytes(b"\xff\xfe not UTF-8 \x80")
     try:
