@@ -251,9 +251,10 @@ def write_new(target: Path, content: bytes) -> os.stat_result | None:
 
     Nothing can have linked or opened a file that did not exist, so a new one needs no
     temporary name and rename: a first build of 10,000 versions makes 40,000 files, and
-    the rename doubled the system time of making them. A build stopped while writing
-    leaves the file short, and unrecorded (WriteRecord), so the next build compares it and
-    replaces it whole."""
+    the rename nearly doubled the system time of making them (a script making 40,000 such
+    files here: 0.63-0.73 s directly, 1.16-1.55 s with the rename). A build killed while
+    writing leaves the file short, and unrecorded (WriteRecord), so the next build compares
+    it and replaces it whole."""
     try:
         fd = os.open(target, _NEW, 0o644)
     except FileNotFoundError:  # a new folder

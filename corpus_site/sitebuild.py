@@ -13,8 +13,9 @@ workers log are sent back and logged again in the parent.
 The static files the corpus stage generated (each version's source.txt, version.json and
 cite.json, the exports) are hard-linked into the site instead of copied: at 10,000
 versions, copying their 30,000 files was a fifth of the MkDocs stage. That is safe because
-the corpus stage never changes a file in place: it writes a new file and renames it over
-the old one (output.write_atomic), so the site keeps the bytes it was built with. Where the
+the corpus stage never changes a file in place: a file it replaces is written anew and
+renamed over the old one (output.write_atomic; output.write_new makes the files that do
+not exist yet), so the site keeps the bytes it was built with. Where the
 site cannot link to docs/ (another file system), they are copied.
 
 This is only right for plugins that do not collect state from every page for a later

@@ -146,6 +146,33 @@ def test_a_pages_files_deleted_are_made_again_and_the_others_are_compared_not_re
     assert kept_file.stat().st_ino == kept_inode  # a rewrite replaces the file
 
 
+def test_a_page_left_half_written_by_a_killed_build_is_written_whole_again(
+    tmp_path: Path, corpus: Path, ids: list[str]
+) -> None:
+    """A new file is written under its own name (output.write_new); a build killed in the
+    middle leaves it short and unrecorded, and the next build replaces it."""
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    before = snapshot(project.docs)
+    page = project.docs / "a" / f"{ids[3]}.md"
+    page.write_bytes(before[f"a/{ids[3]}.md"][:100])
+    (project.root / ".corpus-cache" / "written.marshal").unlink()  # killed before saving it
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert snapshot(project.docs) == before
+
+
+def test_write_new_makes_only_files_that_are_not_there(tmp_path: Path) -> None:
+    from corpus_site.output import write_new
+
+    target = tmp_path / "new" / "folder" / "page.md"
+    found = write_new(target, b"first")
+    assert found is not None and found.st_size == 5 and target.read_bytes() == b"first"
+    linked = tmp_path / "linked.md"
+    linked.hardlink_to(target)
+    assert write_new(target, b"second") is None  # there already: nothing written
+    assert target.read_bytes() == b"first" and linked.read_bytes() == b"first"
+
+
 def test_a_new_result_cache_uses_pages_of_16_kib(
     tmp_path: Path, corpus: Path, ids: list[str]
 ) -> None:
