@@ -457,9 +457,10 @@ def keep_withdrawn_sources(
         if entry.source_removed:
             continue
         archived = withdrawn_dir / f"{entry.id}.txt"
-        # docs/a/<id>/source.txt: where builds before the flat layout (paths.py) kept it.
-        candidates = (archived, docs_dir / version_paths(entry.id)[-1])
-        for candidate in (*candidates, docs_dir / "a" / entry.id / "source.txt"):
+        source = docs_dir / version_paths(entry.id)[-1]
+        # Where builds before the flat layout of docs/ (paths.py) kept it.
+        old_layout = docs_dir / "a" / entry.id / "source.txt"
+        for candidate in (archived, source, old_layout):
             if candidate.is_file():
                 data = candidate.read_bytes()
                 if hashlib.sha256(data).hexdigest() == entry.sha256:

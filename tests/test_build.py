@@ -155,6 +155,27 @@ def test_a_removed_version_leaves_a_tombstone_and_hand_written_pages_stay(
     assert not project.site.exists()  # --no-site writes only Markdown
 
 
+def test_a_version_removed_after_a_build_of_the_folder_layout_keeps_its_bytes(
+    project: Project, corpus
+) -> None:
+    """Builds before the flat layout of docs/ kept a version's bytes in a/<id>/source.txt;
+    a version withdrawn after such a build still has them kept in withdrawn/."""
+    files = {
+        "000_a9b2f913ca9d78f5.txt": (DEFAULT_CORPUS / "000_a9b2f913ca9d78f5.txt").read_bytes(),
+        "001_4d15c612d949296d.txt": (DEFAULT_CORPUS / "001_4d15c612d949296d.txt").read_bytes(),
+    }
+    folder = corpus(files)
+    assert project.build(folder, "--no-site", "-q") == 0
+    old = project.docs / "a" / B / "source.txt"
+    old.parent.mkdir()
+    (project.docs / "a" / f"{B}.source.txt").rename(old)
+    (folder / "001_4d15c612d949296d.txt").unlink()
+    assert project.build(folder, "--no-site", "-q") == 0
+    kept = files["001_4d15c612d949296d.txt"]
+    assert (project.root / "withdrawn" / f"{B}.txt").read_bytes() == kept
+    assert (project.docs / "a" / f"{B}.source.txt").read_bytes() == kept
+
+
 def test_stale_generated_files_are_removed_and_others_never_touched(
     project: Project, corpus
 ) -> None:
