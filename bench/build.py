@@ -61,29 +61,24 @@ SEARCH_RUNS = 5
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-# CPU seconds (user, system) of the last command run() ran, its worker processes included:
-# the machine is shared and its disk noisy, and the system time shows how much of a wall
-# time was the file system's (after a large delete, the same build's system time doubled).
-last_cpu = (0.0, 0.0)
-
-
-def run(command: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Run a command; return (wall seconds, peak resident MB of that process, stdout)."""
-    global last_cpu
+def run(command: list[str], cwd: Path) -> tuple[float, float, tuple[float, float]]:
+    """Run a command; return (wall seconds, peak resident MB of that process, its CPU
+    seconds (user, system), its worker processes included). The machine is shared and its
+    disk noisy: the system time shows how much of a wall time was the file system's (after
+    a large delete, the same build's system time doubled)."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENV
     )
     assert process.stdout is not None and process.stderr is not None
-    out = process.stdout.read().decode()
+    process.stdout.read()  # drained, never used: a full pipe would stop the child
     err = process.stderr.read().decode()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
-    last_cpu = (usage.ru_utime, usage.ru_stime)
     if process.returncode not in (0, 1):
         sys.exit(f"failed ({process.returncode}): {' '.join(command)}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, (usage.ru_utime, usage.ru_stime)
 
 
 def stage_seconds(project: Path, prefix: str) -> dict[str, float]:
@@ -294,10 +289,10 @@ def main() -> None:
     ]
     figures: dict[str, float] = {}
 
-    wall, peak, _ = run([*build, "--no-site"], project)
+    wall, peak, cpu = run([*build, "--no-site"], project)
     figures["corpus stage s"], figures["corpus stage peak MB"] = wall, peak
     figures["corpus stage versions per second"] = args.versions / wall
-    figures["corpus stage user CPU s"], figures["corpus stage system CPU s"] = last_cpu
+    figures["corpus stage user CPU s"], figures["corpus stage system CPU s"] = cpu
     figures.update(stage_seconds(project, "  corpus"))
     # The MkDocs stage and the search-index stage, each in its own process (its own peak).
     mkdocs = [

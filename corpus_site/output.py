@@ -256,10 +256,7 @@ def write_new(target: Path, content: bytes) -> os.stat_result | None:
     writing leaves the file short, and unrecorded (WriteRecord), so the next build compares
     it and replaces it whole."""
     try:
-        fd = os.open(target, _NEW, 0o644)
-    except FileNotFoundError:  # a new folder
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, _NEW, 0o644)
+        fd = _create(target)
     except FileExistsError:
         return None
     try:
@@ -274,25 +271,32 @@ def write_atomic(target: Path, content: bytes) -> os.stat_result:
     while writing it: the old file stays whole); return its stat."""
     # A fixed temporary name per process, created exclusively: one system call less than
     # mkstemp's random names, and no chmod unless the umask asks for one.
-    tmp = f"{target.parent}/.tmp-{target.name}-{os.getpid()}"
+    tmp = Path(f"{target.parent}/.tmp-{target.name}-{os.getpid()}")
     try:
-        fd = os.open(tmp, _NEW, 0o644)
-    except FileNotFoundError:  # a new folder
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, _NEW, 0o644)
+        fd = _create(tmp)
     except FileExistsError:  # left by a build that was killed
         os.unlink(tmp)
-        fd = os.open(tmp, _NEW, 0o644)
+        fd = _create(tmp)
     try:
         found = _write_fd(fd, content)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return found
 
 
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _create(path: Path) -> int:
+    """A descriptor of a new file, made exclusively (FileExistsError if it is there), its
+    folder made when missing."""
+    try:
+        return os.open(path, _NEW, 0o644)
+    except FileNotFoundError:  # a new folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, _NEW, 0o644)
 
 
 def _write_fd(fd: int, content: bytes) -> os.stat_result:

@@ -13,7 +13,7 @@ import re
 # a large delete, 40,000 files in 10,000 new folders took 11-13 s of system time, against
 # 1.4-4.9 s for the same files in one folder.
 DATA_FILES = ("version.json", "cite.json", "source.txt")
-_DATA_FILE = re.compile(r"^(a/[^/.]+)\.(version\.json|cite\.json|source\.txt)$")
+_DATA_FILE = re.compile(rf"^(a/[^/.]+)\.({'|'.join(map(re.escape, DATA_FILES))})$")
 
 
 def version_paths(vid: str) -> tuple[str, ...]:
