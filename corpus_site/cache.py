@@ -326,6 +326,7 @@ def used_map(
     progress: Progress | None = None,
     what: str = "",
     chunksize: int = 16,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> list[Any]:
     """use(item, result) for every item, in input order, in worker processes, where result
     is what the cache holds under the item's key or else compute(item).
@@ -333,7 +334,10 @@ def used_map(
     For results that only `use` needs, unlike cached_map's: they never travel whole to the
     parent. A stored one is decoded in the worker that uses it (a damaged one is computed
     again); a computed one comes back encoded beside what `use` made, for the parent to
-    store. A None key means "do not cache"."""
+    store. A None key means "do not cache".
+
+    meanwhile() runs here once the workers are busy (after the first result): work of the
+    parent's own that would otherwise wait for the map to end, with one core idle."""
     stored = cache.get_blobs(keys)
     cache.close()  # the workers open their own connection
 
@@ -355,7 +359,12 @@ def used_map(
         done = progress(done, len(items), what)
     out = []
     for key, (made, used) in zip(keys, done, strict=True):
+        if meanwhile is not None:
+            meanwhile()
+            meanwhile = None
         if key is not None and made is not None:
             cache.put_blob(key, made)
         out.append(used)
+    if meanwhile is not None:  # no items
+        meanwhile()
     return out

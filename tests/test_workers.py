@@ -1,13 +1,18 @@
 """The worker processes of workers.ordered_map: results in input order, and the cycle
-collector kept off what they inherit and run only now and then."""
+collector kept off what they inherit and run only now and then; cache.used_map's work of
+the parent's own while they run."""
 
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
+from pathlib import Path
 
 import pytest
 
 from corpus_site import workers
+from corpus_site.cache import ResultCache, used_map
 
 pytestmark = pytest.mark.skipif(not workers.forks(100, 2), reason="needs fork and two cores")
 
@@ -42,3 +47,33 @@ def test_workers_keep_order_freeze_what_they_inherit_and_collect_now_and_then(
     # Each worker ran about 100 items: its collector ran every 10 and freed their cycles.
     assert max(count for *_, count in results) >= 50
     assert gc.isenabled()  # the parent's own collector is left as it was
+
+
+def test_used_map_runs_meanwhile_once_in_this_process_while_the_workers_work(
+    tmp_path: Path,
+) -> None:
+    cache = ResultCache(tmp_path / "cache.sqlite")
+    seen: list[tuple[int, int]] = []  # (this process, live workers) when meanwhile ran
+
+    def meanwhile() -> None:
+        seen.append((os.getpid(), len(multiprocessing.active_children())))
+
+    items = list(range(200))
+    out = used_map(
+        cache,
+        lambda i: i * i,
+        lambda i, square: (os.getpid(), square + 1),
+        items,
+        [f"k{i}" for i in items],
+        workers=2,
+        chunksize=5,
+        meanwhile=meanwhile,
+    )
+    assert [r[1] for r in out] == [i * i + 1 for i in items]
+    assert os.getpid() not in {pid for pid, _ in out}  # the work ran in the workers
+    assert seen == [(os.getpid(), 2)]  # once, here, with both workers alive
+
+    seen.clear()  # nothing to map: it still runs, once
+    assert used_map(cache, abs, lambda i, r: r, [], [], workers=2, meanwhile=meanwhile) == []
+    assert seen == [(os.getpid(), 0)]
+    cache.close()
