@@ -76,7 +76,7 @@ from .render import (
 )
 from .state import BuildState, load_state, same_values, save_state
 from .templating import keep_compiled_templates
-from .workers import Progress
+from .workers import MIN_PARALLEL, Background, Progress
 
 # Formatted citations are kept in the result cache under this prefix and their
 # cite.citation_key, without the code fingerprint: what citeproc-py makes of an item does
@@ -218,11 +218,14 @@ def _build(config: Config, progress: Progress | None) -> BuildReport:
     cache = ResultCache(config.cache_dir / "results.sqlite")
     keep_compiled_templates(config.cache_dir / "templates")
     try:
-        return _build_from(config, progress, cache, record, state, settings, seconds)
-    except StaleState:
-        # The state or the cache did not match the corpus (a file changed under an
-        # unchanged stamp, or the cache lost an entry it vouched for): nothing has been
-        # written yet; build again from the corpus alone.
+        try:
+            return _build_from(config, progress, cache, record, state, settings, seconds)
+        except StaleState:
+            # The state or the cache did not match the corpus (a file changed under an
+            # unchanged stamp, or the cache lost an entry it vouched for): nothing has
+            # been written yet; build again from the corpus alone, once what the first
+            # attempt held is let go (its Background child is stopped).
+            pass
         gc.unfreeze()
         return _build_from(config, progress, cache, record, None, settings, seconds)
     finally:
@@ -305,6 +308,28 @@ def _build_from(
     withdrawn_sources = keep_withdrawn_sources(
         reconciled.tombstones(), config.withdrawn_dir, config.docs_dir
     )
+    site = SiteInput(
+        versions=(),
+        groups=groups,
+        titles=titles,
+        problems=problems,
+        versions_blocks={},
+        group_blocks={},
+        sibling_records={},
+        reconciled=reconciled,
+        withdrawn_sources=withdrawn_sources,
+        site_url=config.site_url,
+        site_name=config.site_name,
+        summaries=summaries,
+    )
+    parts = CorpusParts(state.corpus_parts if state else None)
+    # The lists, the exports and the pages of old addresses need no comparison and no
+    # citation: they are made on the other core while this one finds the changed pages
+    # and cites, and then the workers compare and render.
+    overview = Background(
+        lambda: _corpus_files_made(site, parts),
+        config.workers if len(summaries) >= MIN_PARALLEL else 1,
+    )
     compare_keys, compare_memo = _comparison_keys(
         groups, titles, digests, config, state.comparisons if state else {}
     )
@@ -331,27 +356,13 @@ def _build_from(
 
     # Citations first: they do not depend on the comparisons, and the pages need both.
     clock = time.perf_counter()
-    site = SiteInput(
-        versions=[whole[v.id] for v in plan.versions],
-        groups=groups,
-        titles=titles,
-        problems=problems,
-        versions_blocks={},
-        group_blocks={},
-        sibling_records={},
-        reconciled=reconciled,
-        withdrawn_sources=withdrawn_sources,
-        site_url=config.site_url,
-        site_name=config.site_name,
-        summaries=summaries,
-    )
+    site = replace(site, versions=[whole[v.id] for v in plan.versions])
     citations = _format_citations(site, group_of, cache, config.workers, progress)
     cache.keep(_CITATION + key for key in plan.citations)
     seconds["cite"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     site = replace(site, citations=citations)
-    parts = CorpusParts(state.corpus_parts if state else None)
     ledger_parts = state.ledger_parts if state else None
     # Unchanged (the usual rebuild), the 14 MB of a 10,000-version ledger are not made
     # again to find that they are the same.
@@ -359,14 +370,12 @@ def _build_from(
     tail: dict[str, Any] = {}
 
     def meanwhile() -> None:
-        # What needs no comparison is made by this process while the workers compare and
-        # render (it was 1.4 s with one core idle at 10,000 versions). The ledger is
+        # Made by this process while the workers compare and render. The ledger is
         # written only after the pages, as before.
         start = time.perf_counter()
-        tail["files"] = corpus_files(site, parts)
         if new_ledger:
             tail["ledger"] = ledger_json(reconciled.ledger, ledger_parts)
-        seconds["corpus files and ledger, while comparing"] = time.perf_counter() - start
+        seconds["ledger, while comparing"] = time.perf_counter() - start
 
     done = _compare_and_render(
         site, plan, whole, compare_keys, config, cache, record, progress, meanwhile
@@ -375,7 +384,17 @@ def _build_from(
     seconds["compare and render pages"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    written = write_docs(config.docs_dir, tail["files"], record, done)
+    made = overview.result()
+    if made is None:  # no second core, or the child failed: made here
+        files = corpus_files(site, parts)
+        seconds["corpus files"] = time.perf_counter() - clock
+    else:
+        seconds["wait for corpus files"] = time.perf_counter() - clock
+        files, made_parts, used, seconds["corpus files, on the other core"] = made
+        parts.adopt(made_parts, used)
+
+    clock = time.perf_counter()
+    written = write_docs(config.docs_dir, files, record, done)
     seconds["write docs"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -585,6 +604,17 @@ def _plan_pages(
         memo,
         group_memo,
     )
+
+
+def _corpus_files_made(
+    site: SiteInput, parts: CorpusParts
+) -> tuple[dict[str, bytes], dict[Any, Any], list[Any], float]:
+    """render.corpus_files in a Background child: the files, the parts it made and the
+    keys of those it used (CorpusParts.adopt), and its seconds."""
+    start = time.perf_counter()
+    files = corpus_files(site, parts)
+    made, used = parts.made()
+    return files, made, used, time.perf_counter() - start
 
 
 def _compare_and_render(

@@ -179,6 +179,17 @@ class CorpusParts:
             self.used[key] = found
         return found
 
+    def made(self) -> tuple[dict[Any, Any], list[Any]]:
+        """The parts made since this object was created, and the keys of every part used:
+        what another process's CorpusParts needs to adopt this one's work."""
+        made = {k: v for k, v in self.used.items() if self.known.get(k) is not v}
+        return made, list(self.used)
+
+    def adopt(self, made: Mapping[Any, Any], used: Iterable[Any]) -> None:
+        """Use what made() of a copy gave, keeping the known parts themselves (keep() then
+        tells an unchanged build by identity)."""
+        self.used = {k: made[k] if k in made else self.known[k] for k in used}
+
     def keep(self) -> dict[Any, Any]:
         """The parts this build used (the known ones when they are all the same)."""
         if len(self.used) == len(self.known) and all(

@@ -14,9 +14,10 @@ import gc
 import marshal
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -108,10 +109,13 @@ class Background:
 
     fn inherits what the parent holds, by fork; its result comes back marshalled (plain
     containers, strings and numbers). result() is None when there is no second core or no
-    fork (fn is not run: the caller does the work itself) or when the child failed."""
+    fork (fn is not run: the caller does the work itself) or when the child failed. A
+    child whose result is never asked for (the parent's work stopped on an error) is
+    stopped when this object is dropped: it would wait for ever to send a large answer."""
 
     def __init__(self, fn: Callable[[], Any], workers: int | None = None) -> None:
         self._child: tuple[int, int] | None = None
+        self._parent = os.getpid()
         if not forks(MIN_PARALLEL, workers):
             return
         read_end, write_end = os.pipe()
@@ -143,6 +147,20 @@ class Background:
             return marshal.loads(data)
         except (ValueError, EOFError, TypeError):
             return None
+
+    def cancel(self) -> None:
+        """Stop the child and forget its result, if result() has not been called."""
+        if self._child is None or os.getpid() != self._parent:
+            return  # done, or this is a process forked since, which owns no child
+        pid, read_end = self._child
+        self._child = None
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read_end)
+
+    def __del__(self) -> None:
+        self.cancel()
 
 
 @contextmanager

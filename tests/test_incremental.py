@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -35,6 +36,11 @@ def damage_cache(project: Project) -> Path:
     return database
 
 
+def seconds_of(project: Project) -> dict[str, float]:
+    """The seconds of each step of the project's last build."""
+    return json.loads((project.root / "build-report.json").read_text())["seconds"]
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     return tmp_path / "corpus"
@@ -52,6 +58,10 @@ def test_workers_write_the_same_docs_as_one_process(
     assert serial.build(corpus, "--no-site", "-q", "--jobs", "1") == 0
     assert parallel.build(corpus, "--no-site", "-q", "--jobs", "2") == 0
     one, two = snapshot(serial.docs), snapshot(parallel.docs)
+    # The hubs and exports were made here, and on the other core (not here after a failed
+    # child, which would also give the same files).
+    assert "corpus files" in seconds_of(serial)
+    assert "corpus files, on the other core" in seconds_of(parallel)
     assert (
         len([p for p in one if p.endswith(".md") and p.startswith("a/")])
         == len(ids)

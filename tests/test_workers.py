@@ -77,3 +77,22 @@ def test_used_map_runs_meanwhile_once_in_this_process_while_the_workers_work(
     assert used_map(cache, abs, lambda i, r: r, [], [], workers=2, meanwhile=meanwhile) == []
     assert seen == [(os.getpid(), 0)]
     cache.close()
+
+
+def test_a_background_child_whose_answer_is_never_asked_for_is_stopped_when_dropped() -> None:
+    # Its answer is larger than a pipe holds: the child waits for a reader that never
+    # comes (a build that stopped on an error) until the object is dropped.
+    background = workers.Background(lambda: "x" * 1_000_000, workers=2)
+    assert background._child is not None
+    pid = background._child[0]
+    del background
+    with pytest.raises(ChildProcessError):  # killed and reaped: no child of that PID is left
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_background_answer_comes_back_once() -> None:
+    background = workers.Background(lambda: {"pid": os.getpid(), "items": [1, 2]}, workers=2)
+    answer = background.result()
+    assert answer["items"] == [1, 2] and answer["pid"] != os.getpid()
+    assert background.result() is None  # once
+    assert workers.Background(lambda: 1, workers=1).result() is None  # one core: not run
