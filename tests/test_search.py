@@ -11,13 +11,16 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from conftest import Project, make_project, write_synthetic_corpus
+from hostile_corpus import make_hostile_corpus
 
+from corpus_site import search
 from corpus_site.errors import BuildError
-from corpus_site.search import index_site
+from corpus_site.search import index_site, search_copy
 
 A, B = "a9b2f913ca9d78f5", "4d15c612d949296d"
 OVERRIDES = Path(__file__).resolve().parent.parent / "overrides"
@@ -129,4 +132,61 @@ def test_pagefind_reads_every_mark_without_a_warning_and_reports_its_steps(
 
     report = index_site(site, progress)
     assert "not valid" not in report.output, report.output
-    assert report.pages > 0 and len(steps) == 5
+    assert report.pages > 0 and len(steps) == 6  # cutting the pages, then Pagefind's five
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_the_index_of_the_cut_pages_is_the_index_of_the_whole_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagefind reads each indexed page cut to what it indexes (search.cut_pages): the
+    index is the one Pagefind makes of the whole pages, every file byte for byte."""
+    corpus = tmp_path / "corpus"
+    make_hostile_corpus(corpus)  # markup, scripts and odd characters in the articles
+    ids = write_synthetic_corpus(corpus, 12)
+    cut: list[tuple[int, int]] = []  # (page, copy) sizes
+
+    def counted(html: str) -> str | None:
+        copy = search_copy(html)
+        if copy is not None:
+            cut.append((len(html), len(copy)))
+        return copy
+
+    monkeypatch.setattr(search, "search_copy", counted)
+    project = make_project(tmp_path / "project")
+    # 1: the hostile files that cannot be published are reported; the others are.
+    # One process, so that the cuts are counted here.
+    assert project.build(corpus, "-q", "--max-file-size", "200000", "--jobs", "1") == 1
+    # Every version page was cut, to less than a third of the bytes.
+    assert len(cut) >= len(ids)
+    assert sum(c for _, c in cut) < sum(p for p, _ in cut) / 3
+    whole = tmp_path / "whole"
+    shutil.copytree(project.site, whole, ignore=shutil.ignore_patterns("pagefind"))
+    index_site(whole)  # the site's own pages, whole
+    built, made_whole = _tree(project.site / "pagefind"), _tree(whole / "pagefind")
+    assert len(built) > len(ids)
+    assert built == made_whole
+
+
+def test_a_page_is_cut_to_its_indexed_elements_or_left_whole() -> None:
+    page = (
+        '<!doctype html><html lang="fr"><head><title>T</title></head><body><nav>menu</nav>'
+        '<div data-pagefind-body class="x"><div><p id="p1">un</p></div><p>deux</p></div>'
+        "<section>diffs</section><h1 data-pagefind-body>titre</h1></body></html>"
+    )
+    assert search_copy(page) == (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"></head><body>'
+        '<div data-pagefind-body class="x"><div><p id="p1">un</p></div><p>deux</p></div>'
+        "<h1 data-pagefind-body>titre</h1></body></html>"
+    )
+    # Left whole: nothing marked; a mark Pagefind reads outside the indexed elements; an
+    # element without its end tag; a comment inside one.
+    assert search_copy(page.replace("data-pagefind-body", "data-x")) is None
+    assert search_copy(page.replace("<nav>", '<nav data-pagefind-filter="a:b">')) is None
+    assert search_copy(page.replace("<p>deux</p></div>", "<p>deux</p>")) is None
+    assert search_copy(page.replace("<p>deux</p>", "<!-- <p> -->")) is None
