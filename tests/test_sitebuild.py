@@ -153,3 +153,33 @@ def test_progress_counts_every_page_read_and_rendered_by_every_process(
     assert "MkDocs" in what
     assert count == total and pages < total <= 2 * pages
     assert tree(tmp_path / "two") == tree(tmp_path / "mkdocs")
+
+
+def test_the_search_plugin_scans_only_pages_with_attributes_it_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Material's search plugin removes data-search-*="..." attributes from each page. The
+    corpus plugin hides a page's content from it when there are none (version pages carry
+    bare ones), and puts it back: the page is the same; a page that has one is left to it."""
+    from material.plugins.search.plugin import SearchPlugin
+
+    project = make_project(tmp_path / "project")
+    about = project.root / "docs" / "about.md"
+    about.write_text(about.read_text() + '\n<p data-search-exclude="yes">Kept out.</p>\n')
+    seen: dict[str, int] = {}
+    real = SearchPlugin.on_page_context
+
+    def watched(self, context, *, page, config, nav):  # type: ignore[no-untyped-def]
+        seen[page.file.src_uri] = len(page.content)
+        return real(self, context, page=page, config=config, nav=nav)
+
+    monkeypatch.setattr(SearchPlugin, "on_page_context", watched)
+    assert project.build(FIXTURE, "-q", "--jobs", "1") == 0
+    versions = [uri for uri in seen if uri.startswith("a/")]
+    assert versions and all(seen[uri] == 0 for uri in versions)  # set aside
+    assert seen["about.md"] > 0  # left to the search plugin, which removes the attribute
+    about_html = (project.site / "about" / "index.html").read_text()
+    assert "Kept out." in about_html and 'data-search-exclude="yes"' not in about_html
+    for page in (project.site / "a").glob("*/index.html"):  # put back, whole
+        html = page.read_text()
+        assert 'class="corpus-text"' in html and "data-search-exclude" in html
