@@ -118,6 +118,8 @@ class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
     # expression that is tried at every character: 2.7 s of CPU at 10,000 versions, on
     # pages that have none (theirs are bare: data-search-exclude). Such a page's content
     # is set aside while the plugin runs, and put back after: the same site, byte for byte.
+    # Between the two handlers run the on_page_context of the plugins listed in mkdocs.yml
+    # (here only search): one added there that reads page.content would find it empty.
     @event_priority(100)  # before the search plugin
     def _set_content_aside(self, context: Any, page: Any, config: Any, nav: Any) -> Any:
         search = page.meta.get("search") or {}

@@ -178,7 +178,7 @@ def search_copy(html: str) -> str | None:
     None (index the whole page) when the page has no such element, when Pagefind would
     find something outside them (a data-pagefind-meta, -filter or -sort attribute), or when
     an element cannot be cut out safely (a comment or a script inside, or no end tag).
-    Plain string searches: 0.05 ms for a version page."""
+    Plain string searches: 0.07 ms for a version page."""
     start = _HTML_START.search(html)
     if start is None:
         return None
