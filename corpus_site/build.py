@@ -76,7 +76,7 @@ from .render import (
 )
 from .state import BuildState, load_state, same_values, save_state
 from .templating import keep_compiled_templates
-from .workers import MIN_PARALLEL, Background, Progress
+from .workers import Background, Progress
 
 # Formatted citations are kept in the result cache under this prefix and their
 # cite.citation_key, without the code fingerprint: what citeproc-py makes of an item does
@@ -326,10 +326,7 @@ def _build_from(
     # The lists, the exports and the pages of old addresses need no comparison and no
     # citation: they are made on the other core while this one finds the changed pages
     # and cites, and then the workers compare and render.
-    overview = Background(
-        lambda: _corpus_files_made(site, parts),
-        config.workers if len(summaries) >= MIN_PARALLEL else 1,
-    )
+    overview = Background(lambda: _corpus_files_made(site, parts), config.workers, len(summaries))
     compare_keys, compare_memo = _comparison_keys(
         groups, titles, digests, config, state.comparisons if state else {}
     )

@@ -379,8 +379,7 @@ def build_site(
             clock = time.perf_counter()
             # What Pagefind reads is cut into a folder that _swap deletes in the background
             # with the old site (deleting 10,000 folders takes 0.9 s here).
-            scratch = site_dir.parent / f".{site_dir.name}-old-pages-{os.getpid()}-{time.time_ns()}"
-            searched = index_site(staging, progress, workers, scratch)
+            searched = index_site(staging, progress, workers, retired_path(site_dir, "pages"))
             seconds["search index"] = time.perf_counter() - clock
     except (MkDocsException, OSError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -394,12 +393,18 @@ def build_site(
     return SiteReport(tuple(collector.messages), searched, seconds)
 
 
+def retired_path(site_dir: Path, what: str = "site") -> Path:
+    """A new name beside the site for a folder to delete: _swap deletes every folder so
+    named in the background (also one that a stopped build left)."""
+    return site_dir.with_name(f".{site_dir.name}-old-{what}-{os.getpid()}-{time.time_ns()}")
+
+
 def _swap(staging: Path, site_dir: Path) -> None:
     """Put the new site in place of the old with two renames; the old one is removed after,
     by a process of its own."""
     retired = None
     if site_dir.exists():
-        retired = site_dir.with_name(f".{site_dir.name}-old-{os.getpid()}-{time.time_ns()}")
+        retired = retired_path(site_dir)
         os.replace(site_dir, retired)
     os.replace(staging, site_dir)
     # Old sites left by a build that was stopped before removing them.

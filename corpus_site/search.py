@@ -69,11 +69,7 @@ def index_site(
     names one that it deletes in the background). progress, if given, follows the cutting
     and the steps Pagefind announces (it tells nothing finer)."""
     own = scratch is None
-    pages = (
-        Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}-pagefind-"))
-        if scratch is None
-        else scratch
-    )
+    pages = scratch or Path(tempfile.mkdtemp(dir=site_dir.parent, prefix=f".{site_dir.name}-"))
     lines: list[str] = []
     outcome: dict[str, int] = {}
     try:

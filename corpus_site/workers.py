@@ -113,10 +113,13 @@ class Background:
     child whose result is never asked for (the parent's work stopped on an error) is
     stopped when this object is dropped: it would wait for ever to send a large answer."""
 
-    def __init__(self, fn: Callable[[], Any], workers: int | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[], Any], workers: int | None = None, items: int = MIN_PARALLEL
+    ) -> None:
+        """items: how many items fn's work covers (below MIN_PARALLEL, no child: see forks)."""
         self._child: tuple[int, int] | None = None
         self._parent = os.getpid()
-        if not forks(MIN_PARALLEL, workers):
+        if not forks(items, workers):
             return
         read_end, write_end = os.pipe()
         pid = os.fork()

@@ -50,6 +50,13 @@ class Project:
         )
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder, by its path there."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
 def make_project(where: Path) -> Project:
     """Copy what a build needs (not the generated pages) into a fresh folder."""
     where.mkdir(parents=True, exist_ok=True)

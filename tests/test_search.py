@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Project, make_project, write_synthetic_corpus
+from conftest import Project, make_project, tree, write_synthetic_corpus
 from hostile_corpus import make_hostile_corpus
 
 from corpus_site import search
@@ -135,12 +135,6 @@ def test_pagefind_reads_every_mark_without_a_warning_and_reports_its_steps(
     assert report.pages > 0 and len(steps) == 6  # cutting the pages, then Pagefind's five
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
-
-
 def test_the_index_of_the_cut_pages_is_the_index_of_the_whole_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,7 +162,7 @@ def test_the_index_of_the_cut_pages_is_the_index_of_the_whole_pages(
     whole = tmp_path / "whole"
     shutil.copytree(project.site, whole, ignore=shutil.ignore_patterns("pagefind"))
     index_site(whole)  # the site's own pages, whole
-    built, made_whole = _tree(project.site / "pagefind"), _tree(whole / "pagefind")
+    built, made_whole = tree(project.site / "pagefind"), tree(whole / "pagefind")
     assert len(built) > len(ids)
     assert built == made_whole
 

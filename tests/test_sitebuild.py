@@ -7,19 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Project, make_project, write_synthetic_corpus
+from conftest import ROOT, Project, make_project, tree, write_synthetic_corpus
 
 from corpus_site import sitebuild
 from corpus_site.output import write_atomic
 
 FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    """Every file under a folder, by its path there."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
