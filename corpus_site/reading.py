@@ -26,11 +26,12 @@ from .sources import (
     Sidecar,
     drop_duplicate_ids,
     file_stamp,
-    list_corpus_files,
+    list_corpus,
     manifest_problems,
     parse_source,
     read_bytes,
     read_sidecar,
+    sidecar_name,
 )
 from .state import FileRecord
 from .workers import Progress
@@ -74,7 +75,7 @@ def read_corpus(
     record) is not read again; the others are read once in this process (their bytes make
     their cache key), taken from the cache when a build read the same bytes, metadata and
     settings, else parsed and normalized in worker processes, which inherit the bytes."""
-    files = list_corpus_files(config.corpus_dir)
+    files, sidecars = list_corpus(config.corpus_dir)
     problems = manifest_problems(config.manifest, files)
     settings = read_settings(config)
     now = time.time_ns()
@@ -82,7 +83,8 @@ def read_corpus(
     todo: list[_Gathered] = []
     stamps: dict[int, tuple[int, ...] | None] = {}
     for order, rel in enumerate(files):
-        stamp = file_stamp(config.corpus_dir, rel, now)
+        listed = sidecar_name(rel) in sidecars
+        stamp = file_stamp(config.corpus_dir, rel, now, listed)
         last = known.get(rel)
         if (
             last is not None
@@ -93,7 +95,7 @@ def read_corpus(
         ):
             records[order] = last
             continue
-        item = _gather(config, rel, order, settings)
+        item = _gather(config, rel, order, settings, listed)
         if item.problem is not None:
             records[order] = FileRecord(None, None, order, None, None, (item.problem,), None, None)
         elif item.key is not None and last is not None and last.key == item.key:
@@ -192,14 +194,14 @@ class _Gathered:
     problem: Problem | None = None
 
 
-def _gather(config: Config, rel: str, order: int, settings: str) -> _Gathered:
-    """Read a file and its sidecar; its cache key is where it is, what it is (bytes,
-    sidecar, link target) and the settings."""
+def _gather(config: Config, rel: str, order: int, settings: str, listed: bool = True) -> _Gathered:
+    """Read a file and its sidecar (when `listed`, sources.list_corpus); its cache key is
+    where it is, what it is (bytes, sidecar, link target) and the settings."""
     try:
         raw = read_bytes(config.corpus_dir, rel, config.limits)
     except CorpusError as exc:
         return _Gathered(rel, order, None, None, None, Problem(rel, "error", exc.code, exc.message))
-    sidecar = read_sidecar(config.corpus_dir, rel)
+    sidecar = read_sidecar(config.corpus_dir, rel, listed)
     path = os.path.join(config.corpus_dir, rel)
     target = os.path.realpath(path) if os.path.islink(path) else ""
     key = None

@@ -46,7 +46,16 @@ _MAX_CONTROL_SHARE = 0.30
 
 def list_corpus_files(corpus_dir: Path) -> list[str]:
     """Corpus-relative POSIX paths of every *.txt file, sorted; links never lead outside."""
+    return list_corpus(corpus_dir)[0]
+
+
+def list_corpus(corpus_dir: Path) -> tuple[list[str], frozenset[str]]:
+    """list_corpus_files, and the corpus-relative paths of the sidecars (*.yml) found
+    beside them: a build looks for a file's sidecar only when the walk saw it, instead of
+    trying to open one beside every file (10,000 failed opens and stats at 10,000 files).
+    A sidecar that is a folder is not one, as read_sidecar says."""
     found: list[str] = []
+    sidecars: list[str] = []
     top = os.fspath(corpus_dir)
     for folder, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -59,7 +68,8 @@ def list_corpus_files(corpus_dir: Path) -> list[str]:
             for name in filenames
             if not name.startswith(".") and name.endswith(".txt")
         )
-    return sorted(found)
+        sidecars.extend(prefix + name for name in filenames if name.endswith(".yml"))
+    return sorted(found), frozenset(sidecars)
 
 
 def read_corpus(
@@ -350,7 +360,9 @@ def _resolved(corpus_dir: Path) -> Path:
 RECENT_NS = 2_000_000_000
 
 
-def file_stamp(corpus_dir: Path, rel: str, now_ns: int) -> tuple[int, ...] | None:
+def file_stamp(
+    corpus_dir: Path, rel: str, now_ns: int, sidecar: bool = True
+) -> tuple[int, ...] | None:
     """What tells a build that a corpus file and its sidecar are those it read last time:
     their size, modification and change times (in ns) and inode; None when that cannot be
     told (a link, whose target may change under it; a file changed within RECENT_NS of
@@ -359,7 +371,8 @@ def file_stamp(corpus_dir: Path, rel: str, now_ns: int) -> tuple[int, ...] | Non
     The build trusts a file whose stamp is the one it recorded, as make and rsync trust
     size and modification time, with two more guards: the change time, which every write
     and every restored modification time (touch -d, cp -p, rsync -t) moves and no user
-    tool sets back, and RECENT_NS."""
+    tool sets back, and RECENT_NS. sidecar: whether the corpus listing found the file's
+    sidecar (else none is looked for)."""
     path = os.path.join(corpus_dir, rel)
     try:
         found = os.lstat(path)
@@ -368,10 +381,10 @@ def file_stamp(corpus_dir: Path, rel: str, now_ns: int) -> tuple[int, ...] | Non
         stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev)
         newest = max(found.st_mtime_ns, found.st_ctime_ns)
         try:
-            side = os.stat(os.path.join(corpus_dir, sidecar_name(rel)))
+            side = os.stat(os.path.join(corpus_dir, sidecar_name(rel))) if sidecar else None
         except (FileNotFoundError, NotADirectoryError):
-            pass
-        else:
+            side = None
+        if side is not None:
             stamp += (side.st_size, side.st_mtime_ns, side.st_ctime_ns, side.st_ino, side.st_dev)
             newest = max(newest, side.st_mtime_ns, side.st_ctime_ns)
     except OSError:
@@ -384,9 +397,12 @@ def sidecar_name(rel: str) -> str:
     return rel[: -len(".txt")] + ".yml" if rel.endswith(".txt") else rel + ".yml"
 
 
-def read_sidecar(corpus_dir: Path, rel: str) -> Sidecar:
+def read_sidecar(corpus_dir: Path, rel: str, listed: bool = True) -> Sidecar:
     """The bytes of the sidecar <stem>.yml beside a file, None when it has none, or the
-    error that kept it from being read (reported when the file is parsed)."""
+    error that kept it from being read (reported when the file is parsed). listed: whether
+    the corpus listing found it (else it is not looked for)."""
+    if not listed:
+        return None
     path = os.path.join(corpus_dir, sidecar_name(rel))
     try:
         with open(path, "rb") as handle:

@@ -293,6 +293,13 @@ def _sidecar(corpus: Path, ids: list[str]) -> str:
     return "sidecar"
 
 
+def _sidecar_removed(corpus: Path, ids: list[str]) -> str:
+    """A file's sidecar deleted: its metadata falls back to the file's own."""
+    [path] = corpus.glob(f"*_{ids[71]}.yml")
+    path.unlink()
+    return "sidecar removed"
+
+
 def _split(corpus: Path, ids: list[str]) -> str:
     """A version rewritten into another article: it leaves its group for a group of one."""
     [path] = corpus.glob(f"*_{ids[80]}.txt")
@@ -307,7 +314,17 @@ def _unreadable(corpus: Path, ids: list[str]) -> str:
 
 
 @pytest.mark.parametrize(
-    "change", [_add_copy, _delete, _rename, _touch, _sidecar, _split, _unreadable]
+    "change",
+    [
+        _add_copy,
+        _delete,
+        _rename,
+        _touch,
+        _sidecar,
+        _sidecar_removed,
+        _split,
+        _unreadable,
+    ],
 )
 def test_a_rebuild_from_the_build_state_equals_a_fresh_build(
     tmp_path: Path, corpus: Path, ids: list[str], change: Callable[[Path, list[str]], str]
@@ -331,6 +348,27 @@ def test_a_rebuild_from_the_build_state_equals_a_fresh_build(
     before = snapshot(project.docs)
     assert project.build(corpus, "--no-site", "-q", *accept) == code
     assert snapshot(project.docs) == before
+
+
+def test_a_sidecar_written_beside_a_file_that_had_none_is_read_by_the_rebuild(
+    tmp_path: Path, corpus: Path, ids: list[str]
+) -> None:
+    """The build looks for a sidecar only where the listing of the corpus finds one
+    (sources.list_corpus): one written after a build is found by the next."""
+    [sidecar] = corpus.glob(f"*_{ids[72]}.yml")
+    text = sidecar.read_text()
+    sidecar.unlink()
+    project = make_project(tmp_path / "project")
+    assert project.build(corpus, "--no-site", "-q") == 0
+    page = project.docs / "a" / f"{ids[72]}.version.json"
+    assert "Added Outlet" not in page.read_text()
+    sidecar.write_text(text.replace("outlet: ", "outlet: Added Outlet ", 1))
+    assert project.build(corpus, "--no-site", "-q") == 0
+    assert "Added Outlet" in page.read_text()
+    fresh = make_project(tmp_path / "fresh")
+    shutil.copy(project.root / "permalinks.json", fresh.root / "permalinks.json")
+    assert fresh.build(corpus, "--no-site", "-q") == 0
+    assert snapshot(project.docs) == snapshot(fresh.docs)
 
 
 def test_the_build_state_is_saved_in_segments_and_a_lost_one_costs_only_time(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from corpus_site.config import Manifest
+from corpus_site import sources
+from corpus_site.cache import ResultCache
+from corpus_site.config import Config, Manifest
+from corpus_site.reading import read_corpus as build_read_corpus
 from corpus_site.sources import read_corpus
 
 TEXT = "Headline\n\nA paragraph of the article.\n"
@@ -232,3 +236,42 @@ def test_libyaml_and_pure_python_yaml_read_the_same_metadata(fields: dict) -> No
     assert load_yaml(text, "f.txt", where="sidecar") == (
         _parse(text, "f.txt", "sidecar", yaml.SafeLoader) or {}
     )
+
+
+def test_a_build_looks_for_a_sidecar_only_where_the_corpus_listing_found_one(
+    corpus, monkeypatch
+) -> None:
+    """Reading a corpus of 10,000 files used to try to open (and stat) a sidecar beside
+    each: 10,000 failed opens and 10,000 failed stats. Now only the listed ones are."""
+    folder = corpus(
+        {
+            "a.txt": TEXT,
+            "b.txt": TEXT.replace("Headline", "Another"),
+            "b.yml": "outlet: The Sidecar Times\n",
+            "sub/c.txt": TEXT.replace("Headline", "Third"),
+        }
+    )
+    assert sources.list_corpus(folder) == (["a.txt", "b.txt", "sub/c.txt"], frozenset({"b.yml"}))
+    looked: list[str] = []
+    real_open, real_stat = open, os.stat
+
+    def watched_open(path, *args, **kwargs):
+        looked.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    def watched_stat(path, *args, **kwargs):
+        looked.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "open", watched_open, raising=False)
+    monkeypatch.setattr(sources.os, "stat", watched_stat)
+    config = Config(folder, folder / "docs", folder / "site", folder / "mkdocs.yml", workers=1)
+    reading = build_read_corpus(config, {}, ResultCache(None), None)
+
+    assert sorted(os.path.relpath(p, folder) for p in looked if p.endswith(".yml")) == [
+        "b.yml",
+        "b.yml",
+    ]  # its stamp and its bytes, nothing beside a.txt or sub/c.txt
+    outlets = {s.path: s.metadata.outlet for s in reading.summaries}
+    assert outlets["b.txt"] == "The Sidecar Times"
+    assert outlets["a.txt"] is None
