@@ -31,7 +31,6 @@ from .sources import (
     parse_source,
     read_bytes,
     read_sidecar,
-    sidecar_name,
 )
 from .state import FileRecord
 from .workers import Progress
@@ -75,7 +74,8 @@ def read_corpus(
     record) is not read again; the others are read once in this process (their bytes make
     their cache key), taken from the cache when a build read the same bytes, metadata and
     settings, else parsed and normalized in worker processes, which inherit the bytes."""
-    files, sidecars = list_corpus(config.corpus_dir)
+    listing = list_corpus(config.corpus_dir)
+    files = listing.files
     problems = manifest_problems(config.manifest, files)
     settings = read_settings(config)
     now = time.time_ns()
@@ -83,7 +83,7 @@ def read_corpus(
     todo: list[_Gathered] = []
     stamps: dict[int, tuple[int, ...] | None] = {}
     for order, rel in enumerate(files):
-        listed = sidecar_name(rel) in sidecars
+        listed = listing.may_have_sidecar(rel)
         stamp = file_stamp(config.corpus_dir, rel, now, listed)
         last = known.get(rel)
         if (
@@ -193,8 +193,9 @@ class _Gathered:
 
 
 def _gather(config: Config, rel: str, order: int, settings: str, listed: bool = True) -> _Gathered:
-    """Read a file and its sidecar (when `listed`, sources.list_corpus); its cache key is
-    where it is, what it is (bytes, sidecar, link target) and the settings."""
+    """Read a file and its sidecar (not looked for when `listed` is False: see
+    CorpusListing.may_have_sidecar); its cache key is where it is, what it is (bytes,
+    sidecar, link target) and the settings."""
     try:
         raw = read_bytes(config.corpus_dir, rel, config.limits)
     except CorpusError as exc:

@@ -12,8 +12,9 @@ import hashlib
 import os
 import re
 import stat
+import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from .config import MANIFEST_NAME, Limits, Manifest
 from .errors import CorpusError, MetadataError, SourceError
@@ -46,14 +47,26 @@ _MAX_CONTROL_SHARE = 0.30
 
 def list_corpus_files(corpus_dir: Path) -> list[str]:
     """Corpus-relative POSIX paths of every *.txt file, sorted; links never lead outside."""
-    return list_corpus(corpus_dir)[0]
+    return list_corpus(corpus_dir).files
 
 
-def list_corpus(corpus_dir: Path) -> tuple[list[str], frozenset[str]]:
-    """list_corpus_files, and the corpus-relative paths of the sidecars (*.yml) found
-    beside them: a build looks for a file's sidecar only when the walk saw it, instead of
-    trying to open one beside every file (10,000 failed opens and stats at 10,000 files).
-    A sidecar that is a folder is not one, as read_sidecar says."""
+class CorpusListing(NamedTuple):
+    """What one walk of the corpus folder found (list_corpus)."""
+
+    files: list[str]  # corpus-relative POSIX paths of every *.txt file, sorted
+    sidecars: frozenset[str]  # those of the *.yml files, _folded
+
+    def may_have_sidecar(self, rel: str) -> bool:
+        """Whether the walk found an entry that may be the sidecar of file rel: one of
+        its name, ignoring case and Unicode normalization as a case-insensitive file
+        system (macOS, Windows) does when it opens a name. Where it found none, opening
+        the sidecar could only fail, so the build does not try (10,000 failed opens and
+        stats at 10,000 files without sidecars)."""
+        return _folded(sidecar_name(rel)) in self.sidecars
+
+
+def list_corpus(corpus_dir: Path) -> CorpusListing:
+    """list_corpus_files, and the sidecars found in the same walk."""
     found: list[str] = []
     sidecars: list[str] = []
     top = os.fspath(corpus_dir)
@@ -68,8 +81,16 @@ def list_corpus(corpus_dir: Path) -> tuple[list[str], frozenset[str]]:
             for name in filenames
             if not name.startswith(".") and name.endswith(".txt")
         )
-        sidecars.extend(prefix + name for name in filenames if name.endswith(".yml"))
-    return sorted(found), frozenset(sidecars)
+        # A folder named like a sidecar is not one (read_sidecar), and os.walk lists it
+        # (or a link to one) among the folders.
+        folded = (_folded(prefix + name) for name in filenames)
+        sidecars.extend(name for name in folded if name.endswith(".yml"))
+    return CorpusListing(sorted(found), frozenset(sidecars))
+
+
+def _folded(path: str) -> str:
+    """A path as a case- and normalization-insensitive file system compares names."""
+    return unicodedata.normalize("NFC", path).casefold()
 
 
 def read_corpus(
@@ -371,8 +392,8 @@ def file_stamp(
     The build trusts a file whose stamp is the one it recorded, as make and rsync trust
     size and modification time, with two more guards: the change time, which every write
     and every restored modification time (touch -d, cp -p, rsync -t) moves and no user
-    tool sets back, and RECENT_NS. sidecar: whether the corpus listing found the file's
-    sidecar (else none is looked for)."""
+    tool sets back, and RECENT_NS. sidecar: whether the file may have a sidecar
+    (CorpusListing.may_have_sidecar; else none is looked for)."""
     path = os.path.join(corpus_dir, rel)
     try:
         found = os.lstat(path)
@@ -400,7 +421,7 @@ def sidecar_name(rel: str) -> str:
 def read_sidecar(corpus_dir: Path, rel: str, listed: bool = True) -> Sidecar:
     """The bytes of the sidecar <stem>.yml beside a file, None when it has none, or the
     error that kept it from being read (reported when the file is parsed). listed: whether
-    the corpus listing found it (else it is not looked for)."""
+    it may exist (CorpusListing.may_have_sidecar; else it is not looked for)."""
     if not listed:
         return None
     path = os.path.join(corpus_dir, sidecar_name(rel))

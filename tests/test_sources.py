@@ -242,16 +242,23 @@ def test_a_build_looks_for_a_sidecar_only_where_the_corpus_listing_found_one(
     corpus, monkeypatch
 ) -> None:
     """Reading a corpus of 10,000 files used to try to open (and stat) a sidecar beside
-    each: 10,000 failed opens and 10,000 failed stats. Now only the listed ones are."""
+    each: 10,000 failed opens and 10,000 failed stats. Now only where the listing found
+    an entry of the sidecar's name, ignoring case (as a case-insensitive file system
+    opens names: there C.YML is the sidecar of c.txt)."""
     folder = corpus(
         {
             "a.txt": TEXT,
             "b.txt": TEXT.replace("Headline", "Another"),
             "b.yml": "outlet: The Sidecar Times\n",
             "sub/c.txt": TEXT.replace("Headline", "Third"),
+            "sub/C.YML": "outlet: Upper Case\n",
+            "d.txt": TEXT.replace("Headline", "Fourth"),
+            "d.yml/x": "a folder named like a sidecar",
         }
     )
-    assert sources.list_corpus(folder) == (["a.txt", "b.txt", "sub/c.txt"], frozenset({"b.yml"}))
+    listing = sources.list_corpus(folder)
+    assert listing.files == ["a.txt", "b.txt", "d.txt", "sub/c.txt"]
+    assert [listing.may_have_sidecar(f) for f in listing.files] == [False, True, False, True]
     looked: list[str] = []
     real_open, real_stat = open, os.stat
 
@@ -268,10 +275,9 @@ def test_a_build_looks_for_a_sidecar_only_where_the_corpus_listing_found_one(
     config = Config(folder, folder / "docs", folder / "site", folder / "mkdocs.yml", workers=1)
     reading = build_read_corpus(config, {}, ResultCache(None), None)
 
-    assert sorted(os.path.relpath(p, folder) for p in looked if p.endswith(".yml")) == [
-        "b.yml",
-        "b.yml",
-    ]  # its stamp and its bytes, nothing beside a.txt or sub/c.txt
+    # The stamp and the bytes of each, nothing beside a.txt or d.txt.
+    sidecars = sorted(os.path.relpath(p, folder) for p in looked if p.endswith(".yml"))
+    assert sidecars == ["b.yml", "b.yml", "sub/c.yml", "sub/c.yml"]
     outlets = {s.path: s.metadata.outlet for s in reading.summaries}
     assert outlets["b.txt"] == "The Sidecar Times"
-    assert outlets["a.txt"] is None
+    assert outlets["a.txt"] is None and outlets["d.txt"] is None
