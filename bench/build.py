@@ -16,6 +16,7 @@ nothing.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -243,6 +244,35 @@ def _one_search(
     return wait, total
 
 
+def program_files() -> str:
+    """SHA-256 of the files whose bytes make the result cache's code fingerprint
+    (corpus_site/*.py and its templates, as cache.code_fingerprint reads them)."""
+    package = ROOT / "corpus_site"
+    digest = hashlib.sha256()
+    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def check_program(project: Path) -> None:
+    """Stop unless the stages run this checkout's package: the MkDocs and search-index
+    stages import it by name, so another install (an editable one of another checkout)
+    would measure other code than the corpus stage does."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import corpus_site; print(corpus_site.__file__)"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=CHILD_ENV,
+    )
+    found = Path(done.stdout.strip()).resolve().parent
+    if found != (ROOT / "corpus_site").resolve():
+        sys.exit(
+            f"the stages would import corpus_site from {found}, not from {ROOT}: "
+            f"run with PYTHONPATH={ROOT} (bench/README.md)"
+        )
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -277,6 +307,8 @@ def main() -> None:
             check=True,
         )
     project = make_project(work)
+    check_program(project)
+    program = program_files()
     build = [
         sys.executable,
         str(ROOT / "build_corpus.py"),
@@ -376,6 +408,12 @@ def main() -> None:
     print(f"\n{args.versions} versions ({work}); targets are those for 10,000 versions")
     print(f"  search index made by {indexer}")
     print_figures(figures)
+    if program_files() != program:
+        # The cache keys hold the code's fingerprint: the rebuilds started from nothing.
+        print(
+            "  VOID: corpus_site/ changed while this ran, so the rebuild figures are those "
+            "of builds without a cache; run it from a worktree (bench/README.md)"
+        )
     (work / "figures.json").write_text(json.dumps({**figures, "indexer": indexer}, indent=2))
     remove_set_aside(work)
 
