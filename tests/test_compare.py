@@ -184,7 +184,9 @@ def test_trim_shortens_a_long_unchanged_stretch() -> None:
 
 @given(st.text())
 def test_diff_text_is_escaped_as_the_environment_escapes(text: str) -> None:
+    """The escaping in use (MarkupSafe's compiled one where it has it) and the fallback."""
     assert templating._escape(text) == str(escape(text))
+    assert templating._escape_text(text) == str(escape(text))
 
 
 def test_diff_rows_keep_corpus_text_text() -> None:
