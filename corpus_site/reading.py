@@ -200,7 +200,7 @@ def _gather(config: Config, rel: str, order: int, settings: str, listed: bool = 
         raw = read_bytes(config.corpus_dir, rel, config.limits)
     except CorpusError as exc:
         return _Gathered(rel, order, None, None, None, Problem(rel, "error", exc.code, exc.message))
-    sidecar = read_sidecar(config.corpus_dir, rel, listed)
+    sidecar = read_sidecar(config.corpus_dir, rel) if listed else None
     path = os.path.join(config.corpus_dir, rel)
     target = os.path.realpath(path) if os.path.islink(path) else ""
     key = None

@@ -418,12 +418,9 @@ def sidecar_name(rel: str) -> str:
     return rel[: -len(".txt")] + ".yml" if rel.endswith(".txt") else rel + ".yml"
 
 
-def read_sidecar(corpus_dir: Path, rel: str, listed: bool = True) -> Sidecar:
+def read_sidecar(corpus_dir: Path, rel: str) -> Sidecar:
     """The bytes of the sidecar <stem>.yml beside a file, None when it has none, or the
-    error that kept it from being read (reported when the file is parsed). listed: whether
-    it may exist (CorpusListing.may_have_sidecar; else it is not looked for)."""
-    if not listed:
-        return None
+    error that kept it from being read (reported when the file is parsed)."""
     path = os.path.join(corpus_dir, sidecar_name(rel))
     try:
         with open(path, "rb") as handle:
