@@ -16,7 +16,6 @@ nothing.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -244,33 +243,31 @@ def _one_search(
     return wait, total
 
 
-def program_files() -> str:
-    """SHA-256 of the files whose bytes make the result cache's code fingerprint
-    (corpus_site/*.py and its templates, as cache.code_fingerprint reads them)."""
-    package = ROOT / "corpus_site"
-    digest = hashlib.sha256()
-    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def check_program(project: Path) -> None:
-    """Stop unless the stages run this checkout's package: the MkDocs and search-index
-    stages import it by name, so another install (an editable one of another checkout)
-    would measure other code than the corpus stage does."""
+def program(project: Path) -> str:
+    """The code fingerprint of the corpus_site the MkDocs and search-index stages import
+    (they import it by name, from `project`), as the result cache keys it
+    (cache.code_fingerprint). Stops unless that package is this checkout's, which the
+    corpus stage runs: another install (an editable one of another checkout) would be
+    other code."""
     done = subprocess.run(
-        [sys.executable, "-c", "import corpus_site; print(corpus_site.__file__)"],
+        [
+            sys.executable,
+            "-c",
+            "import corpus_site.cache as c; print(c.PACKAGE); print(c.code_fingerprint())",
+        ],
         cwd=project,
         capture_output=True,
         text=True,
         env=CHILD_ENV,
+        check=True,
     )
-    found = Path(done.stdout.strip()).resolve().parent
-    if found != (ROOT / "corpus_site").resolve():
+    where, fingerprint = done.stdout.splitlines()
+    if Path(where).resolve() != (ROOT / "corpus_site").resolve():
         sys.exit(
-            f"the stages would import corpus_site from {found}, not from {ROOT}: "
+            f"the stages would import corpus_site from {where}, not from {ROOT}: "
             f"run with PYTHONPATH={ROOT} (bench/README.md)"
         )
+    return fingerprint
 
 
 def main() -> None:
@@ -307,8 +304,7 @@ def main() -> None:
             check=True,
         )
     project = make_project(work)
-    check_program(project)
-    program = program_files()
+    fingerprint = program(project)
     build = [
         sys.executable,
         str(ROOT / "build_corpus.py"),
@@ -408,7 +404,7 @@ def main() -> None:
     print(f"\n{args.versions} versions ({work}); targets are those for 10,000 versions")
     print(f"  search index made by {indexer}")
     print_figures(figures)
-    if program_files() != program:
+    if program(project) != fingerprint:
         # The cache keys hold the code's fingerprint: the rebuilds started from nothing.
         print(
             "  VOID: corpus_site/ changed while this ran, so the rebuild figures are those "
