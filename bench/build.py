@@ -322,12 +322,19 @@ def main() -> None:
     figures["corpus stage user CPU s"], figures["corpus stage system CPU s"] = cpu
     figures.update(stage_seconds(project, "  corpus"))
     # The MkDocs stage and the search-index stage, each in its own process (its own peak).
-    mkdocs = [
-        sys.executable,
-        "-c",
-        "from pathlib import Path; from corpus_site.output import build_site;"
-        "build_site(Path('mkdocs.yml'), Path('docs'), Path('site'), search=False)",
-    ]
+    # It keeps the HTML of pages nothing changed, as build_corpus.py does (pagereuse.py);
+    # mkdocs_all renders every page (--render-all).
+    mkdocs, mkdocs_all = (
+        [
+            sys.executable,
+            "-c",
+            "from pathlib import Path; from corpus_site.output import build_site;"
+            "built = build_site(Path('mkdocs.yml'), Path('docs'), Path('site'), search=False,"
+            f"cache_dir=Path('.corpus-cache'), render_all={render_all});"
+            "Path('site-stage.json').write_text(str(built.pages_kept))",
+        ]
+        for render_all in (False, True)
+    )
     # As build_site does it: the pages cut for Pagefind go to a folder that the next MkDocs
     # stage's swap deletes in the background with the old site.
     index = [
@@ -381,6 +388,18 @@ def main() -> None:
         figures["incremental corpus stage s, slowest run"] = max(walls)
         wall, _, _ = run(mkdocs, project)
         figures["incremental mkdocs stage s"] = wall
+        figures["incremental mkdocs stage pages kept"] = int(
+            (project / "site-stage.json").read_text()
+        )
+        kept_site = snapshot(project / "site")
+        # The same stage rendering every page: what it took before pages were kept, and
+        # the site it makes, which must be the one that kept pages.
+        wall, _, _ = run(mkdocs_all, project)
+        figures["incremental mkdocs stage s, every page rendered"] = wall
+        figures["incremental site with kept pages = every page rendered (1 = yes)"] = float(
+            kept_site == snapshot(project / "site")
+        )
+        del kept_site
         wall, _, _ = run(index, project)
         figures["incremental search index stage s"] = wall
         site_after = snapshot(project / "site")

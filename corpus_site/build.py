@@ -96,6 +96,8 @@ class BuildReport:
     site_dir: Path | None
     mkdocs_warnings: tuple[str, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
+    # Pages whose HTML the last site gave, nothing they are made of having changed.
+    pages_kept: int = 0
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -425,6 +427,7 @@ def _build_from(
 
     site_dir = None
     mkdocs_warnings: tuple[str, ...] = ()
+    pages_kept = 0
     if config.build_site:
         built = build_site(
             config.mkdocs_file,
@@ -432,11 +435,20 @@ def _build_from(
             config.site_dir,
             workers=config.workers,
             progress=progress,
+            cache_dir=config.cache_dir,
+            render_all=config.render_all,
         )
         site_dir = config.site_dir
         mkdocs_warnings = built.warnings
+        pages_kept = built.pages_kept
         seconds.update(built.seconds)
-    final = replace(report, written=written, site_dir=site_dir, mkdocs_warnings=mkdocs_warnings)
+    final = replace(
+        report,
+        written=written,
+        site_dir=site_dir,
+        mkdocs_warnings=mkdocs_warnings,
+        pages_kept=pages_kept,
+    )
     clock = time.perf_counter()
     write_build_report(final, config.site_dir.parent / "build-report.json")
     seconds["write build report"] = time.perf_counter() - clock  # shown in the summary only
@@ -718,6 +730,7 @@ def write_build_report(report: BuildReport, path: Path) -> None:
             for p in report.problems
         ],
         "mkdocs_warnings": list(report.mkdocs_warnings),
+        "site_pages_kept": report.pages_kept,
         # Wall seconds of each stage: for the benchmark; the only part that varies by run.
         "seconds": {stage: round(s, 3) for stage, s in report.seconds.items()},
     }

@@ -74,6 +74,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8000, help="port for --serve (default: 8000)")
     p.add_argument(
+        "--render-all",
+        action="store_true",
+        help="render every page of the site again, keeping none of the last site's HTML "
+        "(by default a page is kept when nothing it is made of changed)",
+    )
+    p.add_argument(
         "--strict", action="store_true", help="any warning fails the build, and nothing is written"
     )
     p.add_argument(
@@ -144,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             strict=args.strict,
             quiet=args.quiet,
             progress=progress,
+            render_all=args.render_all,
             max_file_bytes=args.max_file_size,
             site_url=str(settings.get("site_url") or DEFAULT_SITE_URL),
             site_name=str(settings.get("site_name") or DEFAULT_SITE_NAME),
@@ -269,6 +276,11 @@ def _print_summary(
     if report.site_dir is not None:
         index = report.site_dir / "index.html"
         lines.append(f"Site     {index} (preview: python build_corpus.py --serve)")
+        if report.pages_kept:
+            lines.append(
+                f"         {report.pages_kept} page(s) kept from the last site: nothing they "
+                "are made of changed (--render-all renders them again)"
+            )
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     lines.append(f"Time     {timing}")
     print("\n".join(lines))

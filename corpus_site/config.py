@@ -69,6 +69,9 @@ class Config:
     strict: bool = False
     quiet: bool = False
     progress: bool = False
+    # Render every page of the site again, keeping none of the last site's HTML
+    # (corpus_site/pagereuse.py keeps the pages nothing they are made of changed).
+    render_all: bool = False
     manifest: Manifest = field(default_factory=Manifest)
     limits: Limits = field(default_factory=Limits)
     # A paragraph found verbatim in this many files, in this many different articles
@@ -128,6 +131,7 @@ def load_config(
     strict: bool = False,
     quiet: bool = False,
     progress: bool = False,
+    render_all: bool = False,
     max_file_bytes: int | None = None,
     site_url: str = DEFAULT_SITE_URL,
     site_name: str = DEFAULT_SITE_NAME,
@@ -186,6 +190,7 @@ def load_config(
         strict=strict,
         quiet=quiet,
         progress=progress,
+        render_all=render_all,
         manifest=manifest,
         limits=limits,
         site_url=site_url if site_url.endswith("/") else site_url + "/",

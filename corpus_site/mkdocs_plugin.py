@@ -53,6 +53,11 @@ class CorpusPlugin(BasePlugin):  # type: ignore[type-arg]
         self._generated: frozenset[str] = frozenset()
         self._aside: dict[str, str] = {}  # page -> its content, while the search plugin runs
 
+    @property
+    def generated(self) -> frozenset[str]:
+        """The pages and files the corpus build generated (docs/.corpus/generated.json)."""
+        return self._generated
+
     def on_pre_build(self, config: Any) -> None:
         """Learn which pages the corpus build generated (the others are hand-written)."""
         listing = Path(config["docs_dir"]) / GENERATED_LISTING

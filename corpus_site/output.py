@@ -27,6 +27,7 @@ from . import sitebuild
 from .errors import BuildError, LedgerError
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
+from .pagereuse import PageReuse
 from .paths import version_paths
 from .search import SearchReport, index_site
 from .workers import Background, Progress
@@ -341,6 +342,7 @@ class SiteReport:
     warnings: tuple[str, ...]
     search: SearchReport | None
     seconds: dict[str, float]
+    pages_kept: int = 0  # pages whose HTML the last site gave (corpus_site/pagereuse.py)
 
 
 def build_site(
@@ -350,10 +352,16 @@ def build_site(
     search: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
+    cache_dir: Path | None = None,
+    render_all: bool = False,
 ) -> SiteReport:
     """Run the real MkDocs build (on `workers` processes, corpus_site/sitebuild.py) into a
     temporary folder, index it for search (unless `search` is False), then swap it in
-    place of the old site. progress, if given, shows both stages."""
+    place of the old site. progress, if given, shows both stages.
+
+    cache_dir, if given, keeps what each generated page was made of, and the build keeps
+    the old site's HTML of pages that nothing they are made of changed (unless
+    render_all): corpus_site/pagereuse.py."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
@@ -366,6 +374,9 @@ def build_site(
     logger.addHandler(collector)
     seconds: dict[str, float] = {}
     searched = None
+    reuse = None
+    if cache_dir is not None:
+        reuse = PageReuse(cache_dir, site_dir, enabled=not render_all)
     try:
         clock = time.perf_counter()
         config = load_config(
@@ -373,7 +384,7 @@ def build_site(
             docs_dir=str(docs_dir.resolve()),
             site_dir=str(staging),
         )
-        sitebuild.build(config, workers, progress)
+        sitebuild.build(config, workers, progress, reuse)
         seconds["mkdocs build"] = time.perf_counter() - clock
         if search:
             clock = time.perf_counter()
@@ -390,7 +401,10 @@ def build_site(
     finally:
         logger.removeHandler(collector)
     _swap(staging, site_dir)
-    return SiteReport(tuple(collector.messages), searched, seconds)
+    if reuse is not None:
+        reuse.save()
+    kept = reuse.kept if reuse is not None else 0
+    return SiteReport(tuple(collector.messages), searched, seconds, kept)
 
 
 def retired_path(site_dir: Path, what: str = "site") -> Path:

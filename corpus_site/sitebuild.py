@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .pagereuse import PageReuse
 from .workers import Progress, default_workers
 
 # Below this many pages outside the navigation, forking costs more than it saves.
@@ -55,10 +56,18 @@ class _Keep(logging.Handler):
         self.records.append((record.levelno, record.getMessage()))
 
 
-def build(config: Any, workers: int | None = None, progress: Progress | None = None) -> None:
+def build(
+    config: Any,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    reuse: PageReuse | None = None,
+) -> None:
     """Build the site of a loaded MkDocs config, as `mkdocs build` does, on `workers`
     processes (default: one per core); progress, if given, shows each page read and each
-    page rendered, the workers' included (they tell the parent through a pipe)."""
+    page rendered, the workers' included (they tell the parent through a pipe).
+
+    reuse, if given, keeps the last site's HTML of each generated page that nothing it is
+    made of changed (corpus_site/pagereuse.py), and records what the others are made of."""
     from mkdocs.commands import build as mkdocs_build
     from mkdocs.exceptions import Abort
     from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
@@ -95,11 +104,13 @@ def build(config: Any, workers: int | None = None, progress: Progress | None = N
         for file in shared:
             mkdocs_build._populate_page(file.page, config, files)
         env = config.plugins.on_env(env, config=config, files=files)
+        if reuse is not None:
+            reuse.start(config, nav)
 
         count = workers if len(spread) >= MIN_PARALLEL_PAGES and _can_fork() else 1
         ticks = os.pipe() if progress is not None and count > 1 else None
         children = [
-            _fork(n, count, spread, config, files, doc_files, nav, env, ticks)
+            _fork(n, count, spread, config, files, doc_files, nav, env, ticks, reuse)
             for n in range(1, count)
         ]
         if ticks is not None:
@@ -111,7 +122,9 @@ def build(config: Any, workers: int | None = None, progress: Progress | None = N
         for template in config.extra_templates:
             mkdocs_build._build_extra_template(template, files, config, nav)
         mine = spread[0::count]
-        steps = _populate_and_build(mine, config, files, doc_files, nav, env, build_shared=shared)
+        steps = _populate_and_build(
+            mine, config, files, doc_files, nav, env, build_shared=shared, reuse=reuse
+        )
         if progress is None:
             for _ in steps:
                 pass
@@ -119,7 +132,9 @@ def build(config: Any, workers: int | None = None, progress: Progress | None = N
             total = 2 * len(spread) + len(shared)  # each read, each rendered
             for _ in progress(_with_workers(steps, ticks), total, "Building the site (MkDocs)"):
                 pass
-        _wait(children)
+        _wait(children, reuse)
+        if reuse is not None:
+            reuse.entries(files)  # this process's records, without its pages that logged
 
         config.plugins.on_post_build(config=config)
         if counts := counter.get_counts():
@@ -171,22 +186,54 @@ def _populate_and_build(
     nav: Any,
     env: Any,
     build_shared: Sequence[Any] = (),
+    reuse: PageReuse | None = None,
 ) -> Iterator[None]:
     """Read and render the pages of `share`, and render those of `build_shared` (read
     already); then check the anchor links of both, as MkDocs does after its loops. Yields
-    after each page read and each page rendered."""
+    after each page read and each page rendered (a page kept by `reuse`: twice, at once)."""
     from mkdocs.commands import build as mkdocs_build
 
-    for file in share:
-        mkdocs_build._populate_page(file.page, config, files)
-        yield
-    for file in [*build_shared, *share]:
-        excluded = file.inclusion.is_excluded()
-        mkdocs_build._build_page(file.page, config, doc_files, nav, env, excluded=excluded)
-        yield
-    level = config.validation.links.anchors
-    for file in [*build_shared, *share]:
-        file.page.validate_anchor_links(files=files, log_level=level)
+    noise = _Noise(reuse)
+    log.addHandler(noise)
+    try:
+        made = []
+        for file in share:
+            if reuse is not None and reuse.keep(file, files):
+                yield
+                yield
+                continue
+            noise.page = file.src_uri
+            with reuse.watch(file, files) if reuse is not None else contextlib.nullcontext():
+                mkdocs_build._populate_page(file.page, config, files)
+            made.append(file)
+            yield
+        for file in [*build_shared, *made]:
+            noise.page = file.src_uri
+            excluded = file.inclusion.is_excluded()
+            mkdocs_build._build_page(file.page, config, doc_files, nav, env, excluded=excluded)
+            if reuse is not None:
+                reuse.rendered(file)
+            yield
+        level = config.validation.links.anchors
+        for file in [*build_shared, *made]:
+            noise.page = file.src_uri
+            file.page.validate_anchor_links(files=files, log_level=level)
+    finally:
+        log.removeHandler(noise)
+
+
+class _Noise(logging.Handler):
+    """Tells `reuse` of each page that logs anything while it is read, rendered or checked
+    (it is not kept next time: it logs it again)."""
+
+    def __init__(self, reuse: PageReuse | None) -> None:
+        super().__init__(logging.NOTSET)
+        self.reuse = reuse
+        self.page: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.reuse is not None and self.page is not None:
+            self.reuse.noisy(self.page)
 
 
 def _fork(
@@ -199,9 +246,11 @@ def _fork(
     nav: Any,
     env: Any,
     ticks: tuple[int, int] | None = None,
+    reuse: PageReuse | None = None,
 ) -> tuple[int, int]:
     """Start worker n of count on its share of `spread`; (pid, read end of its pipe).
-    ticks: a pipe the worker writes a byte to for each step (progress)."""
+    ticks: a pipe the worker writes a byte to for each step (progress). What the worker
+    logged, and what it recorded for `reuse`, come back through the pipe."""
     read, write = os.pipe()
     pid = os.fork()
     if pid:
@@ -209,19 +258,22 @@ def _fork(
         return pid, read
     # The worker: its warnings go to the parent, and it never returns into the caller.
     os.close(read)
-    status, outcome = 1, None
+    status: int = 1
+    outcome: Any = None
     keep = _Keep()
     log.addHandler(keep)
     if ticks is not None:
         os.close(ticks[0])
         os.set_blocking(ticks[1], False)  # progress never holds up the work
     try:
-        for _ in _populate_and_build(spread[n::count], config, files, doc_files, nav, env):
+        share = spread[n::count]
+        for _ in _populate_and_build(share, config, files, doc_files, nav, env, reuse=reuse):
             if ticks is not None:
                 _tick(ticks[1])
-        status, outcome = 0, keep.records
+        recorded = (reuse.entries(files), reuse.kept) if reuse is not None else ({}, 0)
+        status, outcome = 0, (keep.records, recorded)
     except BaseException as exc:  # reported by the parent
-        outcome = [*keep.records, (logging.ERROR, f"{type(exc).__name__}: {exc}")]
+        outcome = ([*keep.records, (logging.ERROR, f"{type(exc).__name__}: {exc}")], None)
     finally:
         try:
             with os.fdopen(write, "wb") as pipe:
@@ -261,8 +313,9 @@ def _with_workers(steps: Iterator[None], ticks: tuple[int, int] | None) -> Itera
         os.close(read)
 
 
-def _wait(children: Sequence[tuple[int, int]]) -> None:
-    """Wait for every worker; log their warnings here; fail if one failed."""
+def _wait(children: Sequence[tuple[int, int]], reuse: PageReuse | None = None) -> None:
+    """Wait for every worker; log their warnings here; take what they recorded for
+    `reuse`; fail if one failed."""
     from mkdocs.exceptions import BuildError
 
     failed: list[str] = []
@@ -270,7 +323,11 @@ def _wait(children: Sequence[tuple[int, int]]) -> None:
         with os.fdopen(read, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
-        records = pickle.loads(data) if data else [(logging.ERROR, "a worker stopped")]
+        records, recorded = (
+            pickle.loads(data) if data else ([(logging.ERROR, "a worker stopped")], None)
+        )
+        if reuse is not None and recorded is not None:
+            reuse.add(*recorded)
         for level, message in records:
             log.log(level, message)
         if os.waitstatus_to_exitcode(status) != 0:

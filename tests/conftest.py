@@ -166,6 +166,18 @@ SYNTHETIC_WORDS = [
 SYNTHETIC_OUTLETS = ("Daily Ledger", "Evening Courier", "Northern Post", "Harbour Times")
 
 
+def many_pages_project(where: Path) -> Project:
+    """A project whose docs/ the corpus stage made from the browser fixture corpus and 70
+    made-up articles: more pages outside the navigation than corpus_site/sitebuild.py
+    gives to worker processes."""
+    project = make_project(where / "project")
+    corpus = where / "corpus"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus", corpus)
+    write_synthetic_corpus(corpus / "synthetic", 70)
+    assert project.build(corpus, "-q", "--no-site") == 0
+    return project
+
+
 def write_synthetic_corpus(folder: Path, articles: int, seed: int = 7) -> list[str]:
     """Write `articles` made-up articles, three versions each (the second drops a
     paragraph and corrects a word, the third adds a paragraph and curly quotes), with

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Project, make_project, tree, write_synthetic_corpus
+from conftest import ROOT, Project, make_project, many_pages_project, tree
 
 from corpus_site import sitebuild
 from corpus_site.output import write_atomic
@@ -17,17 +17,8 @@ FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
 
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The docs/ of 210 made-up versions and the fixture corpus: more pages outside the
-    navigation than sitebuild gives to worker processes."""
-    import shutil
-
-    where = tmp_path_factory.mktemp("sitebuild")
-    project = make_project(where / "project")
-    corpus = where / "corpus"
-    shutil.copytree(FIXTURE, corpus)
-    write_synthetic_corpus(corpus / "synthetic", 70)
-    assert project.build(corpus, "-q", "--no-site") == 0
-    return project
+    """The docs/ of 210 made-up versions and the fixture corpus."""
+    return many_pages_project(tmp_path_factory.mktemp("sitebuild"))
 
 
 def build_with(project: Project, site: Path, how: str, progress=None) -> list[str]:  # type: ignore[no-untyped-def]

@@ -1,0 +1,288 @@
+"""The pages of the last site kept when nothing they are made of changed.
+
+After a one-file change at 10,000 versions, MkDocs rendered all 13,600 pages again (16 s)
+to change some twenty. A generated page's HTML is made of:
+
+- its own Markdown (its front matter included) and its place (source and published path);
+- what the links in it find: MkDocs turns a link into the target's address, or leaves it
+  and warns when there is no such file. Each lookup a page made while it was rendered is
+  kept, and asked again: the page is kept only if every lookup finds the same;
+- what every page shares: the configuration, the theme (its package's version, the
+  overrides' files), the navigation (titles and addresses), and this program's code.
+
+A page is kept only when all of that is the same as when its HTML was rendered, and the
+HTML is still the file that build wrote (inode, size and modification time): it is then
+hard-linked from the last site into the new one, byte for byte the page a full render
+gives (tests/test_pagereuse.py compares the two for each kind of change). Nothing is
+kept when the build has a plugin or a Markdown extension this module does not know (one
+may read other files, or keep state across pages), when anchor links are checked at the
+warning level (a kept page's links are not checked again), for a hand-written page, or
+for a page whose render logged anything (its warnings come back when it is rendered).
+`build_corpus.py --render-all` renders every page.
+
+The manifest of what each kept-able page was made of is kept in the cache folder, written
+after the new site is in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .cache import code_fingerprint
+
+MANIFEST = "site-pages.marshal"
+# What the manifest's layout is (a manifest of another layout is not read).
+_LAYOUT = 1
+
+# Plugins known to keep no state across pages and to read no other file for a page.
+KNOWN_PLUGINS = frozenset({"search", "material/search", "corpus"})
+# Markdown extensions that make a page from its own text only (pymdownx.snippets, for
+# one, inserts other files: it is not here).
+KNOWN_EXTENSIONS = frozenset(
+    {
+        "abbr",
+        "admonition",
+        "attr_list",
+        "def_list",
+        "fenced_code",
+        "footnotes",
+        "md_in_html",
+        "meta",
+        "sane_lists",
+        "smarty",
+        "tables",
+        "toc",
+        "pymdownx.betterem",
+        "pymdownx.caret",
+        "pymdownx.details",
+        "pymdownx.highlight",
+        "pymdownx.inlinehilite",
+        "pymdownx.keys",
+        "pymdownx.mark",
+        "pymdownx.smartsymbols",
+        "pymdownx.superfences",
+        "pymdownx.tabbed",
+        "pymdownx.tasklist",
+        "pymdownx.tilde",
+    }
+)
+# The packages whose code renders a page, besides this one.
+_RENDERERS = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2", "pygments")
+
+# A lookup: the path a link asked for -> (address, inclusion) of the file found, or None.
+Found = tuple[str, str] | None
+# What a kept-able page was made of: (page key, its lookups, its HTML file's stat).
+Entry = tuple[bytes, tuple[tuple[str, Found], ...], tuple[int, int, int]]
+
+
+def _found(file: Any) -> Found:
+    return None if file is None else (file.url, file.inclusion.name)
+
+
+def _stat(path: str) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+class PageReuse:
+    """One build's keeping of pages: what the last build recorded, what this one records.
+
+    Forked workers inherit it; what they record comes back to the parent (entries()/add).
+    """
+
+    def __init__(self, cache_dir: Path, site_dir: Path, enabled: bool = True) -> None:
+        self.manifest = cache_dir / MANIFEST
+        self.site_dir = site_dir
+        self.old: dict[str, Entry] = self._load() if enabled else {}
+        self.new: dict[str, Entry] = {}
+        self.kept = 0
+        self._site_key: bytes | None = None
+        self._generated: frozenset[str] = frozenset()
+        self._read: dict[str, tuple[bytes, tuple[tuple[str, Found], ...]]] = {}
+        self._noisy: set[str] = set()
+
+    def _load(self) -> dict[str, Entry]:
+        try:
+            data = marshal.loads(self.manifest.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}
+        if not isinstance(data, dict) or data.get("layout") != _LAYOUT:
+            return {}
+        if data.get("site") != os.fspath(self.site_dir):
+            return {}
+        entries = data.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def start(self, config: Any, nav: Any) -> None:
+        """Learn what every page shares, once the navigation's pages are read; nothing is
+        kept or recorded when a plugin, an extension or the anchor check rules it out."""
+        plugins = set(config.plugins.keys())
+        corpus = config.plugins.get("corpus")
+        if (
+            not plugins <= KNOWN_PLUGINS
+            or corpus is None
+            or not set(config.markdown_extensions) <= KNOWN_EXTENSIONS
+            or config.validation.links.anchors >= logging.WARNING
+        ):
+            self.old = {}
+            return
+        self._generated = corpus.generated
+        self._site_key = _site_key(config, nav)
+
+    @property
+    def active(self) -> bool:
+        return self._site_key is not None
+
+    def _page_key(self, file: Any) -> bytes:
+        assert self._site_key is not None
+        with open(file.abs_src_path, "rb") as source:
+            text = hashlib.sha256(source.read()).digest()
+        digest = hashlib.sha256(self._site_key)
+        for part in (file.src_uri, file.dest_uri, file.url):
+            data = part.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "big") + data)
+        digest.update(text)
+        return digest.digest()
+
+    def keep(self, file: Any, files: Any) -> bool:
+        """Put the last site's HTML of this page into the new site, if nothing it is made
+        of changed; whether it did."""
+        if not self.active or file.src_uri not in self._generated:
+            return False
+        old = self.old.get(file.dest_uri)
+        if old is None:
+            return False
+        try:
+            key, lookups, stat = old
+            if self._page_key(file) != key:
+                return False
+            if any(_found(files.get_file_from_path(path)) != found for path, found in lookups):
+                return False
+        except (ValueError, TypeError):  # a manifest this layout did not write
+            return False
+        source = os.path.join(self.site_dir, file.dest_uri)
+        try:
+            if _stat(source) != tuple(stat):
+                return False  # not the file that build wrote
+            target = file.abs_dest_path
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)  # no hard links there
+            self.new[file.dest_uri] = (key, lookups, _stat(target))
+        except OSError:
+            return False
+        self.kept += 1
+        return True
+
+    @contextmanager
+    def watch(self, file: Any, files: Any) -> Iterator[None]:
+        """Record what a generated page is made of while it is read: its key, and the
+        lookups of its links."""
+        if not self.active or file.src_uri not in self._generated:
+            yield
+            return
+        key = self._page_key(file)
+        lookups: dict[str, Found] = {}
+        find = files.get_file_from_path
+
+        def looking(path: str) -> Any:
+            found = find(path)
+            lookups[path] = _found(found)
+            return found
+
+        files.get_file_from_path = looking
+        try:
+            yield
+        finally:
+            del files.get_file_from_path  # the class's method again
+        self._read[file.src_uri] = (key, tuple(sorted(lookups.items())))
+
+    def noisy(self, src_uri: str) -> None:
+        """A page logged something while it was read, rendered or checked: it is rendered
+        again next time, and logs it again."""
+        self._noisy.add(src_uri)
+
+    def rendered(self, file: Any) -> None:
+        """Record what a page just rendered was made of, to be kept next time."""
+        made = self._read.pop(file.src_uri, None)
+        if made is not None and file.src_uri not in self._noisy:
+            with suppress(OSError):
+                self.new[file.dest_uri] = (*made, _stat(file.abs_dest_path))
+
+    def entries(self, files: Any) -> dict[str, Entry]:
+        """What this process recorded, without the pages that logged something."""
+        for src_uri in self._noisy:
+            file = files.get_file_from_path(src_uri)
+            if file is not None:
+                self.new.pop(file.dest_uri, None)
+        return self.new
+
+    def add(self, entries: dict[str, Entry], kept: int) -> None:
+        """What a worker recorded."""
+        self.new.update(entries)
+        self.kept += kept
+
+    def save(self) -> None:
+        """Write the manifest of the site just put in place (none if nothing is kept-able)."""
+        from .output import write_atomic
+
+        if not self.active:
+            self.manifest.unlink(missing_ok=True)
+            return
+        data = {"layout": _LAYOUT, "site": os.fspath(self.site_dir), "entries": self.new}
+        self.manifest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.manifest, marshal.dumps(data, 4))
+
+
+def _site_key(config: Any, nav: Any) -> bytes:
+    """What every page's HTML is made of besides its own Markdown and links."""
+    # The level MkDocs logs at: a page that logged nothing at one may log at another.
+    parts: list[Any] = [
+        code_fingerprint(),
+        sys.version,
+        logging.getLogger("mkdocs").getEffectiveLevel(),
+    ]
+    for name in _RENDERERS:
+        try:
+            parts.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            parts.append((name, None))
+    # The configuration, but where the build writes: a new folder each build.
+    for key in sorted(config.keys()):
+        if key not in ("site_dir", "plugins", "theme"):
+            parts.append((key, repr(config[key])))
+    for name, plugin in config.plugins.items():
+        parts.append((name, repr(sorted(plugin.config.items()))))
+    theme = config.theme
+    parts.append((theme.name, repr(sorted(dict(theme).items())), repr(theme.dirs)))
+    if theme.custom_dir:
+        root = Path(theme.custom_dir)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            parts.append((path.relative_to(root).as_posix(), path.read_bytes()))
+    parts.append(_nav_outline(nav.items))
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
+
+
+def _nav_outline(items: Any) -> list[Any]:
+    """Every page's view of the navigation: each item's kind, title and address."""
+    return [
+        (
+            type(item).__name__,
+            item.title,
+            getattr(item, "url", None),
+            _nav_outline(item.children) if getattr(item, "children", None) else None,
+        )
+        for item in items
+    ]
