@@ -15,9 +15,10 @@ HTML is still the file that build wrote (inode, size and modification time): it 
 hard-linked from the last site into the new one, byte for byte the page a full render
 gives (tests/test_pagereuse.py compares the two for each kind of change). Nothing is
 kept when the build has a plugin or a Markdown extension this module does not know (one
-may read other files, or keep state across pages), when anchor links are checked at the
-warning level (a kept page's links are not checked again), for a hand-written page, or
-for a page whose render logged anything (its warnings come back when it is rendered).
+may read other files, or keep state across pages), a theme other than Material, or anchor
+links checked at the warning level (a kept page's links are not checked again); nor is a
+hand-written page, a page that includes a corpus listing (another file), or a page whose
+render logged anything (its warnings come back when it is rendered).
 `build_corpus.py --render-all` renders every page.
 
 The manifest of what each kept-able page was made of is kept in the cache folder, written
@@ -76,6 +77,8 @@ KNOWN_EXTENSIONS = frozenset(
         "pymdownx.tilde",
     }
 )
+# What marks a corpus listing to insert (mkdocs_plugin.py).
+INCLUDE_MARKER = b"corpus:include"
 # The packages whose code renders a page, besides this one.
 _RENDERERS = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2", "pygments")
 
@@ -131,6 +134,7 @@ class PageReuse:
         if (
             not plugins <= KNOWN_PLUGINS
             or corpus is None
+            or config.theme.name != "material"  # its templates change with its version
             or not set(config.markdown_extensions) <= KNOWN_EXTENSIONS
             or config.validation.links.anchors >= logging.WARNING
         ):
@@ -143,10 +147,15 @@ class PageReuse:
     def active(self) -> bool:
         return self._site_key is not None
 
-    def _page_key(self, file: Any) -> bytes:
+    def _page_key(self, file: Any) -> bytes | None:
+        """What the page is made of, or None if it includes a corpus listing (the corpus
+        plugin inserts a file the key does not hold)."""
         assert self._site_key is not None
         with open(file.abs_src_path, "rb") as source:
-            text = hashlib.sha256(source.read()).digest()
+            data = source.read()
+        if INCLUDE_MARKER in data:
+            return None
+        text = hashlib.sha256(data).digest()
         digest = hashlib.sha256(self._site_key)
         for part in (file.src_uri, file.dest_uri, file.url):
             data = part.encode("utf-8", "surrogatepass")
@@ -164,7 +173,7 @@ class PageReuse:
             return False
         try:
             key, lookups, stat = old
-            if self._page_key(file) != key:
+            if key is None or self._page_key(file) != key:
                 return False
             if any(_found(files.get_file_from_path(path)) != found for path, found in lookups):
                 return False
@@ -194,6 +203,9 @@ class PageReuse:
             yield
             return
         key = self._page_key(file)
+        if key is None:
+            yield
+            return
         lookups: dict[str, Found] = {}
         find = files.get_file_from_path
 
@@ -239,11 +251,16 @@ class PageReuse:
         from .output import write_atomic
 
         if not self.active:
-            self.manifest.unlink(missing_ok=True)
+            with suppress(OSError):
+                self.manifest.unlink(missing_ok=True)
             return
         data = {"layout": _LAYOUT, "site": os.fspath(self.site_dir), "entries": self.new}
-        self.manifest.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.manifest, marshal.dumps(data, 4))
+        # The site is in place already: a manifest that cannot be written is no failure of
+        # the build. The last one stays, and is still right: a page it names is kept only
+        # while its file is the one that build wrote.
+        with suppress(OSError):
+            self.manifest.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.manifest, marshal.dumps(data, 4))
 
 
 def _site_key(config: Any, nav: Any) -> bytes:

@@ -157,6 +157,21 @@ def test_a_page_whose_link_finds_another_file_is_rendered_again(
     assert_same_as_full_render(project, tmp_path)
 
 
+def test_a_page_that_includes_a_corpus_listing_is_rendered_again(
+    project: Project, tmp_path: Path
+) -> None:
+    """The listing the corpus plugin inserts is another file: such a page is not kept."""
+    page, html = a_version_page(project, 4)
+    page.write_text(page.read_text() + "\n<!-- corpus:include home -->\n")
+    site(project)
+    listing = project.docs / ".corpus" / "home.md"
+    listing.write_text(listing.read_text() + "\nA line added to the listing.\n")
+    report = site(project)
+    assert report.pages_kept == len(generated_pages(project)) - 1
+    assert b"A line added to the listing." in (project.site / html).read_bytes()
+    assert_same_as_full_render(project, tmp_path)
+
+
 def test_a_page_that_warned_is_rendered_again_and_warns_again(project: Project) -> None:
     page, _ = a_version_page(project, 7)
     page.write_text(page.read_text() + "\n[gone](../nowhere.md)\n")
