@@ -98,6 +98,8 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)
     # Pages whose HTML the last site gave, nothing they are made of having changed.
     pages_kept: int = 0
+    # The search index was the last site's: Pagefind would have been given the same pages.
+    search_index_kept: bool = False
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -428,6 +430,7 @@ def _build_from(
     site_dir = None
     mkdocs_warnings: tuple[str, ...] = ()
     pages_kept = 0
+    search_index_kept = False
     if config.build_site:
         built = build_site(
             config.mkdocs_file,
@@ -441,6 +444,7 @@ def _build_from(
         site_dir = config.site_dir
         mkdocs_warnings = built.warnings
         pages_kept = built.pages_kept
+        search_index_kept = built.search is not None and built.search.kept
         seconds.update(built.seconds)
     final = replace(
         report,
@@ -448,6 +452,7 @@ def _build_from(
         site_dir=site_dir,
         mkdocs_warnings=mkdocs_warnings,
         pages_kept=pages_kept,
+        search_index_kept=search_index_kept,
     )
     clock = time.perf_counter()
     write_build_report(final, config.site_dir.parent / "build-report.json")
@@ -731,6 +736,7 @@ def write_build_report(report: BuildReport, path: Path) -> None:
         ],
         "mkdocs_warnings": list(report.mkdocs_warnings),
         "site_pages_kept": report.pages_kept,
+        "search_index_kept": report.search_index_kept,
         # Wall seconds of each stage: for the benchmark; the only part that varies by run.
         "seconds": {stage: round(s, 3) for stage, s in report.seconds.items()},
     }

@@ -76,8 +76,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--render-all",
         action="store_true",
-        help="render every page of the site again, keeping none of the last site's HTML "
-        "(by default a page is kept when nothing it is made of changed)",
+        help="render every page and index the site again, keeping none of the last site's "
+        "HTML or search index (by default what nothing changed is kept)",
     )
     p.add_argument(
         "--strict", action="store_true", help="any warning fails the build, and nothing is written"
@@ -280,6 +280,11 @@ def _print_summary(
             lines.append(
                 f"         {report.pages_kept} page(s) kept from the last site: nothing they "
                 "are made of changed (--render-all renders them again)"
+            )
+        if report.search_index_kept:
+            lines.append(
+                "         search index kept from the last site: no indexed text changed "
+                "(--render-all indexes again)"
             )
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     lines.append(f"Time     {timing}")

@@ -29,7 +29,7 @@ from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
 from .pagereuse import PageReuse
 from .paths import version_paths
-from .search import SearchReport, index_site
+from .search import IndexReuse, SearchReport, index_site
 from .workers import Background, Progress
 
 # The list of files the previous build generated, so that stale ones can be removed
@@ -359,9 +359,10 @@ def build_site(
     temporary folder, index it for search (unless `search` is False), then swap it in
     place of the old site. progress, if given, shows both stages.
 
-    cache_dir, if given, keeps what each generated page was made of, and the build keeps
-    the old site's HTML of pages that nothing they are made of changed (unless
-    render_all): corpus_site/pagereuse.py."""
+    cache_dir, if given, keeps what each generated page and the search index were made
+    of, and the build keeps the old site's HTML of pages that nothing they are made of
+    changed (corpus_site/pagereuse.py), and its search index if Pagefind would be given
+    the same pages (search.IndexReuse); render_all keeps nothing."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
@@ -374,9 +375,10 @@ def build_site(
     logger.addHandler(collector)
     seconds: dict[str, float] = {}
     searched = None
-    reuse = None
+    reuse = index_reuse = None
     if cache_dir is not None:
         reuse = PageReuse(cache_dir, site_dir, enabled=not render_all)
+        index_reuse = IndexReuse(cache_dir, site_dir, enabled=not render_all)
     try:
         clock = time.perf_counter()
         config = load_config(
@@ -390,7 +392,8 @@ def build_site(
             clock = time.perf_counter()
             # What Pagefind reads is cut into a folder that _swap deletes in the background
             # with the old site (deleting 10,000 folders takes 0.9 s here).
-            searched = index_site(staging, progress, workers, retired_path(site_dir, "pages"))
+            scratch = retired_path(site_dir, "pages")
+            searched = index_site(staging, progress, workers, scratch, index_reuse)
             seconds["search index"] = time.perf_counter() - clock
     except (MkDocsException, OSError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -403,6 +406,8 @@ def build_site(
     _swap(staging, site_dir)
     if reuse is not None:
         reuse.save()
+    if index_reuse is not None and search:
+        index_reuse.save()
     kept = reuse.kept if reuse is not None else 0
     return SiteReport(tuple(collector.messages), searched, seconds, kept)
 

@@ -92,7 +92,9 @@ def _found(file: Any) -> Found:
     return None if file is None else (file.url, file.inclusion.name)
 
 
-def _stat(path: str) -> tuple[int, int, int]:
+def file_identity(path: str) -> tuple[int, int, int]:
+    """A file as written: inode, size, modification time (a file written anew, or edited
+    in place, has another)."""
     st = os.stat(path)
     return st.st_ino, st.st_size, st.st_mtime_ns
 
@@ -181,7 +183,7 @@ class PageReuse:
             return False
         source = os.path.join(self.site_dir, file.dest_uri)
         try:
-            if _stat(source) != tuple(stat):
+            if file_identity(source) != tuple(stat):
                 return False  # not the file that build wrote
             target = file.abs_dest_path
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -189,7 +191,7 @@ class PageReuse:
                 os.link(source, target)
             except OSError:
                 shutil.copyfile(source, target)  # no hard links there
-            self.new[file.dest_uri] = (key, lookups, _stat(target))
+            self.new[file.dest_uri] = (key, lookups, file_identity(target))
         except OSError:
             return False
         self.kept += 1
@@ -231,7 +233,7 @@ class PageReuse:
         made = self._read.pop(file.src_uri, None)
         if made is not None and file.src_uri not in self._noisy:
             with suppress(OSError):
-                self.new[file.dest_uri] = (*made, _stat(file.abs_dest_path))
+                self.new[file.dest_uri] = (*made, file_identity(file.abs_dest_path))
 
     def entries(self, files: Any) -> dict[str, Entry]:
         """What this process recorded, without the pages that logged something."""

@@ -1,5 +1,6 @@
-"""Pages kept from the last site (corpus_site/pagereuse.py): a build that keeps some is
-byte for byte the site a build that renders every page makes, whatever changed."""
+"""Pages and the search index kept from the last site (corpus_site/pagereuse.py,
+search.IndexReuse): a build that keeps some is byte for byte the site a build that renders
+and indexes every page makes, whatever changed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Project, many_pages_project, tree
+from conftest import ROOT, Project, make_project, many_pages_project, tree
 
 from corpus_site.output import SiteReport, build_site
 from corpus_site.pagereuse import MANIFEST
@@ -215,3 +216,62 @@ def test_the_command_keeps_pages_and_renders_all_when_asked(project: Project) ->
     # The pages rendered again are new files, not the last site's.
     _, html = a_version_page(project)
     assert os.stat(project.site / html).st_nlink == 1
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> tuple[Project, Path]:
+    """A project and a corpus of the fixture's files, built once, with its search index."""
+    project = make_project(tmp_path / "project")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE, corpus)
+    assert project.build(corpus, "-q") == 0
+    return project, corpus
+
+
+def index_kept(project: Project) -> bool:
+    report = json.loads((project.root / "build-report.json").read_text())
+    return bool(report["search_index_kept"])
+
+
+def assert_index_of_full_build(project: Project, corpus: Path) -> None:
+    """The site's search index is the one a build that indexes again makes."""
+    kept = tree(project.site / "pagefind")
+    assert project.build(corpus, "-q", "--render-all") == 0
+    assert not index_kept(project)
+    assert tree(project.site / "pagefind") == kept
+
+
+def test_a_rebuild_that_changes_no_indexed_text_keeps_the_search_index(
+    small: tuple[Project, Path],
+) -> None:
+    project, corpus = small
+    assert not index_kept(project)  # the first build: no last index
+    assert project.build(corpus, "-q") == 0
+    assert index_kept(project)
+    # A new site name changes every page, but not what Pagefind is given.
+    config = project.root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("site_name: ", "site_name: Renamed ", 1))
+    assert project.build(corpus, "-q") == 0
+    assert index_kept(project)
+    assert b"Renamed" in (project.site / "index.html").read_bytes()
+    assert_index_of_full_build(project, corpus)
+
+
+def test_a_new_text_indexes_again(small: tuple[Project, Path]) -> None:
+    project, corpus = small
+    (corpus / "zz_new.txt").write_text(
+        "A new story\n\nThe word quetzalcoatlus is in no other version of the corpus.\n"
+    )
+    assert project.build(corpus, "-q") == 0
+    assert not index_kept(project)
+    assert_index_of_full_build(project, corpus)
+
+
+def test_an_index_changed_in_the_site_is_made_again(small: tuple[Project, Path]) -> None:
+    project, corpus = small
+    entry = project.site / "pagefind" / "pagefind-entry.json"
+    with open(entry, "ab") as out:
+        out.write(b" ")
+    assert project.build(corpus, "-q") == 0
+    assert not index_kept(project)
+    assert_index_of_full_build(project, corpus)
