@@ -322,7 +322,7 @@ def main() -> None:
     figures["corpus stage user CPU s"], figures["corpus stage system CPU s"] = cpu
     figures.update(stage_seconds(project, "  corpus"))
     # The MkDocs stage and the search-index stage, each in its own process (its own peak).
-    # It keeps the HTML of pages nothing changed, as build_corpus.py does (pagereuse.py);
+    # It keeps the HTML of pages nothing changed, as build_corpus.py does (lastsite.py);
     # mkdocs_all renders every page (--render-all).
     mkdocs, mkdocs_all = (
         [

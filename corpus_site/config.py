@@ -70,7 +70,7 @@ class Config:
     quiet: bool = False
     progress: bool = False
     # Render every page of the site again, keeping none of the last site's HTML
-    # (corpus_site/pagereuse.py keeps the pages nothing they are made of changed).
+    # (corpus_site/lastsite.py keeps the pages nothing they are made of changed).
     render_all: bool = False
     manifest: Manifest = field(default_factory=Manifest)
     limits: Limits = field(default_factory=Limits)

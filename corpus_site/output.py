@@ -25,11 +25,11 @@ from typing import Any
 
 from . import sitebuild
 from .errors import BuildError, LedgerError
+from .lastsite import IndexReuse, PageReuse
 from .ledger import Ledger, VersionEntry
 from .ledger import from_json as ledger_from_json
-from .pagereuse import PageReuse
 from .paths import version_paths
-from .search import IndexReuse, SearchReport, index_site
+from .search import SearchReport, index_site
 from .workers import Background, Progress
 
 # The list of files the previous build generated, so that stale ones can be removed
@@ -342,7 +342,7 @@ class SiteReport:
     warnings: tuple[str, ...]
     search: SearchReport | None
     seconds: dict[str, float]
-    pages_kept: int = 0  # pages whose HTML the last site gave (corpus_site/pagereuse.py)
+    pages_kept: int = 0  # pages whose HTML the last site gave (corpus_site/lastsite.py)
 
 
 def build_site(
@@ -361,8 +361,8 @@ def build_site(
 
     cache_dir, if given, keeps what each generated page and the search index were made
     of, and the build keeps the old site's HTML of pages that nothing they are made of
-    changed (corpus_site/pagereuse.py), and its search index if Pagefind would be given
-    the same pages (search.IndexReuse); render_all keeps nothing."""
+    changed (corpus_site/lastsite.py), and its search index if Pagefind would be given
+    the same pages (lastsite.IndexReuse); render_all keeps nothing."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 

@@ -12,29 +12,29 @@ phrase would be found once per sibling), and around hand-written pages
 (corpus_site/mkdocs_plugin.py). Pages without it (groups, hubs, redirects) are skipped.
 Pagefind is given each marked page cut to its marked elements (cut_pages): its index is
 the same, byte for byte, and it has a ninth of the HTML to read. When what it would be
-given is what it was given for the last site, that site's index is kept (IndexReuse).
+given is what it was given for the last site, that site's index is kept
+(lastsite.IndexReuse).
 """
 
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import suppress
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BuildError
-from .pagereuse import file_identity
 from .workers import Progress, ordered_map
+
+if TYPE_CHECKING:
+    from .lastsite import IndexReuse
 
 # Where the index goes inside the site, and where corpus-search.js looks for it.
 BUNDLE = "pagefind"
@@ -106,8 +106,8 @@ def index_site(
             )
         raise BuildError(f"Pagefind could not index {site_dir}: {detail}")
     report = SearchReport(_count(output, "pages"), _count(output, "words"), output)
-    if reuse is not None and outcome.get("key"):
-        reuse.made(outcome["key"], site_dir / BUNDLE, report)
+    if reuse is not None:
+        reuse.made(site_dir / BUNDLE, report)
     return report
 
 
@@ -127,13 +127,11 @@ def _index(
     except OSError as exc:
         raise BuildError(f"cannot write the pages for Pagefind into {pages}: {exc}") from exc
     yield
-    if reuse is not None and marked:
-        outcome["key"] = key = _input_key(marked)
-        if (kept := reuse.take(key, site_dir / BUNDLE)) is not None:
-            outcome["kept"] = kept
-            for _ in range(len(PHASES) + 1):
-                yield
-            return
+    if reuse is not None and marked and (kept := reuse.take(marked, site_dir / BUNDLE)):
+        outcome["kept"] = kept
+        for _ in range(len(PHASES) + 1):
+            yield
+        return
     command = [
         sys.executable,
         "-m",
@@ -186,117 +184,6 @@ def cut_pages(site_dir: Path, into: Path, workers: int | None = None) -> list[tu
         return place, hashlib.sha256(data).digest()
 
     return [c for c in ordered_map(cut, found, workers, chunksize=64) if c is not None]
-
-
-# The record of the last index, in the cache folder (IndexReuse).
-INDEX_RECORD = "search-index.marshal"
-_RECORD_LAYOUT = 1
-
-
-def _input_key(pages: Sequence[tuple[str, bytes]]) -> bytes:
-    """What Pagefind makes its index of: the pages it is given, its own version and
-    settings (its environment variables, a configuration file where it runs), and how it
-    is called here."""
-    digest = hashlib.sha256()
-    identity: list[Any] = [EXCLUDE, sys.executable]
-    for name in ("pagefind", "pagefind_bin", "pagefind_bin_extended"):
-        with suppress(metadata.PackageNotFoundError):
-            identity.append((name, metadata.version(name)))
-    for name, value in sorted(os.environ.items()):
-        if name.startswith("PAGEFIND"):
-            identity.append((name, value))
-            with suppress(OSError):
-                st = os.stat(value)
-                identity.append((st.st_size, st.st_mtime_ns))
-    for name in ("pagefind.yml", "pagefind.yaml", "pagefind.toml", "pagefind.json"):
-        with suppress(OSError):
-            identity.append((name, Path(name).read_bytes()))
-    digest.update(repr(identity).encode())
-    for place, page in pages:
-        data = place.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "big") + data + page)
-    return digest.digest()
-
-
-class IndexReuse:
-    """The last site's search index, taken again when Pagefind would be given the same
-    pages (the same cut copies, the same Pagefind and settings): Pagefind's output is a
-    function of them (two runs on the same pages write the same bytes), and it takes 13 s
-    at 10,000 versions. A rebuild that changes no indexed text (a new site_url, a theme or
-    diff change, nothing at all) then hard-links the last index's files into the new site,
-    if each is still the file that Pagefind wrote (inode, size, modification time)."""
-
-    def __init__(self, cache_dir: Path, site_dir: Path, enabled: bool = True) -> None:
-        self.record = cache_dir / INDEX_RECORD
-        self.site_dir = site_dir  # the published site: the last one, until the swap
-        self.old: dict[str, Any] | None = self._load() if enabled else None
-        self.new: dict[str, Any] | None = None
-
-    def _load(self) -> dict[str, Any] | None:
-        try:
-            data = marshal.loads(self.record.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return None
-        if not isinstance(data, dict) or data.get("layout") != _RECORD_LAYOUT:
-            return None
-        return data if data.get("site") == os.fspath(self.site_dir) else None
-
-    def take(self, key: bytes, bundle: Path) -> SearchReport | None:
-        """Link the last index into `bundle` if it was made of the same input; its report,
-        or None (nothing is left in `bundle` then)."""
-        old = self.old
-        if old is None or old.get("key") != key:
-            return None
-        last = os.path.join(self.site_dir, BUNDLE)
-        try:
-            files: dict[str, tuple[int, int, int]] = old["files"]
-            if any(
-                file_identity(os.path.join(last, place)) != tuple(st) for place, st in files.items()
-            ):
-                return None  # not the index that Pagefind wrote
-            for place in files:
-                target = os.path.join(bundle, place)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                try:
-                    os.link(os.path.join(last, place), target)
-                except OSError:
-                    shutil.copyfile(os.path.join(last, place), target)
-            report = SearchReport(old["pages"], old["words"], old["output"], kept=True)
-        except (OSError, KeyError, TypeError, ValueError):
-            shutil.rmtree(bundle, ignore_errors=True)
-            return None
-        self.made(key, bundle, report)
-        return report
-
-    def made(self, key: bytes, bundle: Path, report: SearchReport) -> None:
-        """Record the index just written into `bundle` (saved by save())."""
-        files: dict[str, tuple[int, int, int]] = {}
-        for folder, _, names in os.walk(bundle):
-            for name in names:
-                path = os.path.join(folder, name)
-                files[os.path.relpath(path, bundle)] = file_identity(path)
-        self.new = {
-            "layout": _RECORD_LAYOUT,
-            "site": os.fspath(self.site_dir),
-            "key": key,
-            "files": files,
-            "pages": report.pages,
-            "words": report.words,
-            "output": report.output,
-        }
-
-    def save(self) -> None:
-        """Write the record of the site just put in place. The site is in place already: a
-        record that cannot be written fails nothing, and the last one stays right (an
-        index it names is taken only while its files are those Pagefind wrote)."""
-        from .output import write_atomic
-
-        with suppress(OSError):
-            if self.new is None:
-                self.record.unlink(missing_ok=True)
-            else:
-                self.record.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(self.record, marshal.dumps(self.new, 4))
 
 
 # The attribute that marks what Pagefind indexes; the start tag of the page and of an

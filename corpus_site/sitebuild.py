@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .pagereuse import PageReuse
+from .lastsite import PageReuse
 from .workers import Progress, default_workers
 
 # Below this many pages outside the navigation, forking costs more than it saves.
@@ -67,7 +67,7 @@ def build(
     page rendered, the workers' included (they tell the parent through a pipe).
 
     reuse, if given, keeps the last site's HTML of each generated page that nothing it is
-    made of changed (corpus_site/pagereuse.py), and records what the others are made of."""
+    made of changed (corpus_site/lastsite.py), and records what the others are made of."""
     from mkdocs.commands import build as mkdocs_build
     from mkdocs.exceptions import Abort
     from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
@@ -224,10 +224,11 @@ def _populate_and_build(
 
 class _Noise(logging.Handler):
     """Tells `reuse` of each page that logs anything while it is read, rendered or checked
-    (it is not kept next time: it logs it again)."""
+    (it is not kept next time: it logs it again). MkDocs' debug lines ("Building page")
+    come from every page: they are not counted."""
 
     def __init__(self, reuse: PageReuse | None) -> None:
-        super().__init__(logging.NOTSET)
+        super().__init__(logging.INFO)
         self.reuse = reuse
         self.page: str | None = None
 

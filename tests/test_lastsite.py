@@ -1,4 +1,4 @@
-"""Pages and the search index kept from the last site (corpus_site/pagereuse.py,
+"""Pages and the search index kept from the last site (corpus_site/lastsite.py,
 search.IndexReuse): a build that keeps some is byte for byte the site a build that renders
 and indexes every page makes, whatever changed."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, Project, make_project, many_pages_project, tree
 
+from corpus_site.lastsite import MANIFEST
 from corpus_site.output import SiteReport, build_site
-from corpus_site.pagereuse import MANIFEST
 
 FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
 
@@ -21,7 +21,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
 @pytest.fixture(scope="module")
 def built_docs(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """Worker processes keep pages as well as the parent."""
-    return many_pages_project(tmp_path_factory.mktemp("pagereuse"))
+    return many_pages_project(tmp_path_factory.mktemp("lastsite"))
 
 
 @pytest.fixture
