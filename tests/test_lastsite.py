@@ -5,6 +5,7 @@ and indexes every page makes, whatever changed."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -180,6 +181,18 @@ def test_a_page_that_warned_is_rendered_again_and_warns_again(project: Project) 
         report = site(project)
         assert any("nowhere.md" in warning for warning in report.warnings), report.warnings
     assert report.pages_kept == len(generated_pages(project)) - 1
+
+
+def test_pages_are_kept_when_mkdocs_logs_its_debug_lines(project: Project) -> None:
+    """MkDocs logs a debug line for every page it renders: that is not a page that logged."""
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        site(project)
+        assert site(project).pages_kept == len(generated_pages(project))
+    finally:
+        logger.setLevel(level)
 
 
 def test_a_page_changed_in_the_site_is_rendered_again(project: Project, tmp_path: Path) -> None:
