@@ -28,7 +28,6 @@ after the new site is in place.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import marshal
 import os
@@ -40,12 +39,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .cache import code_fingerprint
+from .cache import cache_key
 from .search import BUNDLE, EXCLUDE, SearchReport
 
 MANIFEST = "site-pages.marshal"
-# What the manifest's layout is (a manifest of another layout is not read).
-_LAYOUT = 1
+# The layout of the records kept here (one of another layout is not read).
+_LAYOUT = 2
 
 # Plugins known to keep no state across pages and to read no other file for a page.
 KNOWN_PLUGINS = frozenset({"search", "material/search", "corpus"})
@@ -86,8 +85,8 @@ _RENDERERS = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "ji
 
 # A lookup: the path a link asked for -> (address, inclusion) of the file found, or None.
 Found = tuple[str, str] | None
-# What a kept-able page was made of: (page key, its lookups, its HTML file's stat).
-Entry = tuple[bytes, tuple[tuple[str, Found], ...], tuple[int, int, int]]
+# What a kept-able page was made of: (page key, its lookups, its HTML file's identity).
+Entry = tuple[str, tuple[tuple[str, Found], ...], tuple[int, int, int]]
 
 
 def _found(file: Any) -> Found:
@@ -101,6 +100,44 @@ def file_identity(path: str) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """Put the last site's file into the new one: a hard link, or a copy where there are
+    no hard links."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _read_record(path: Path, site_dir: Path) -> dict[str, Any] | None:
+    """A record this module wrote for the site at site_dir, or None."""
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict) or data.get("layout") != _LAYOUT:
+        return None
+    return data if data.get("site") == os.fspath(site_dir) else None
+
+
+def _write_record(path: Path, site_dir: Path, data: dict[str, Any] | None) -> None:
+    """Write the record of the site just put in place, or remove the last one (data None).
+
+    The site is in place already: a record that cannot be written fails nothing, and the
+    last one stays right, since what it names is kept only while its files are those that
+    build wrote."""
+    from .output import write_atomic
+
+    with suppress(OSError):
+        if data is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            record = {"layout": _LAYOUT, "site": os.fspath(site_dir), **data}
+            write_atomic(path, marshal.dumps(record, 4))
+
+
 class PageReuse:
     """One build's keeping of pages: what the last build recorded, what this one records.
 
@@ -110,25 +147,16 @@ class PageReuse:
     def __init__(self, cache_dir: Path, site_dir: Path, enabled: bool = True) -> None:
         self.manifest = cache_dir / MANIFEST
         self.site_dir = site_dir
-        self.old: dict[str, Entry] = self._load() if enabled else {}
+        self.last = _read_record(self.manifest, site_dir) if enabled else None
+        self.old: dict[str, Entry] = {}
         self.new: dict[str, Entry] = {}
         self.kept = 0
-        self._site_key: bytes | None = None
+        self._site_key: str | None = None
         self._generated: frozenset[str] = frozenset()
-        self._read: dict[str, tuple[bytes, tuple[tuple[str, Found], ...]]] = {}
+        # Page keys made by keep() for pages it did not keep, for watch().
+        self._keys: dict[str, str | None] = {}
+        self._read: dict[str, tuple[str, tuple[tuple[str, Found], ...]]] = {}
         self._noisy: set[str] = set()
-
-    def _load(self) -> dict[str, Entry]:
-        try:
-            data = marshal.loads(self.manifest.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return {}
-        if not isinstance(data, dict) or data.get("layout") != _LAYOUT:
-            return {}
-        if data.get("site") != os.fspath(self.site_dir):
-            return {}
-        entries = data.get("entries")
-        return entries if isinstance(entries, dict) else {}
 
     def start(self, config: Any, nav: Any) -> None:
         """Learn what every page shares, once the navigation's pages are read; nothing is
@@ -142,30 +170,27 @@ class PageReuse:
             or not set(config.markdown_extensions) <= KNOWN_EXTENSIONS
             or config.validation.links.anchors >= logging.WARNING
         ):
-            self.old = {}
             return
         self._generated = corpus.generated
         self._site_key = _site_key(config, nav)
+        last = self.last or {}
+        # Pages are kept only from a site whose shared part is this one's.
+        if last.get("site_key") == self._site_key and isinstance(last.get("entries"), dict):
+            self.old = last["entries"]
 
     @property
     def active(self) -> bool:
         return self._site_key is not None
 
-    def _page_key(self, file: Any) -> bytes | None:
-        """What the page is made of, or None if it includes a corpus listing (the corpus
-        plugin inserts a file the key does not hold)."""
-        assert self._site_key is not None
+    def _page_key(self, file: Any) -> str | None:
+        """What the page itself is made of (what every page shares is the site key), or
+        None if it includes a corpus listing (the corpus plugin inserts a file the key
+        does not hold)."""
         with open(file.abs_src_path, "rb") as source:
             data = source.read()
         if INCLUDE_MARKER in data:
             return None
-        text = hashlib.sha256(data).digest()
-        digest = hashlib.sha256(self._site_key)
-        for part in (file.src_uri, file.dest_uri, file.url):
-            data = part.encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "big") + data)
-        digest.update(text)
-        return digest.digest()
+        return cache_key(file.src_uri, file.dest_uri, file.url, data)
 
     def keep(self, file: Any, files: Any) -> bool:
         """Put the last site's HTML of this page into the new site, if nothing it is made
@@ -175,9 +200,10 @@ class PageReuse:
         old = self.old.get(file.dest_uri)
         if old is None:
             return False
+        key = self._keys[file.src_uri] = self._page_key(file)
         try:
-            key, lookups, stat = old
-            if key is None or self._page_key(file) != key:
+            last_key, lookups, identity = old
+            if key != last_key:
                 return False
             if any(_found(files.get_file_from_path(path)) != found for path, found in lookups):
                 return False
@@ -185,17 +211,13 @@ class PageReuse:
             return False
         source = os.path.join(self.site_dir, file.dest_uri)
         try:
-            if file_identity(source) != tuple(stat):
+            if file_identity(source) != tuple(identity):
                 return False  # not the file that build wrote
-            target = file.abs_dest_path
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)  # no hard links there
-            self.new[file.dest_uri] = (key, lookups, file_identity(target))
+            _link_or_copy(source, file.abs_dest_path)
+            self.new[file.dest_uri] = (key, lookups, file_identity(file.abs_dest_path))
         except OSError:
             return False
+        del self._keys[file.src_uri]  # kept: it is not read
         self.kept += 1
         return True
 
@@ -206,7 +228,8 @@ class PageReuse:
         if not self.active or file.src_uri not in self._generated:
             yield
             return
-        key = self._page_key(file)
+        known = file.src_uri in self._keys
+        key = self._keys.pop(file.src_uri) if known else self._page_key(file)
         if key is None:
             yield
             return
@@ -231,9 +254,10 @@ class PageReuse:
         self._noisy.add(src_uri)
 
     def rendered(self, file: Any) -> None:
-        """Record what a page just rendered was made of, to be kept next time."""
+        """Record what a page just rendered was made of, to be kept next time (unless it
+        logged something: entries())."""
         made = self._read.pop(file.src_uri, None)
-        if made is not None and file.src_uri not in self._noisy:
+        if made is not None:
             with suppress(OSError):
                 self.new[file.dest_uri] = (*made, file_identity(file.abs_dest_path))
 
@@ -252,29 +276,15 @@ class PageReuse:
 
     def save(self) -> None:
         """Write the manifest of the site just put in place (none if nothing is kept-able)."""
-        from .output import write_atomic
-
-        if not self.active:
-            with suppress(OSError):
-                self.manifest.unlink(missing_ok=True)
-            return
-        data = {"layout": _LAYOUT, "site": os.fspath(self.site_dir), "entries": self.new}
-        # The site is in place already: a manifest that cannot be written is no failure of
-        # the build. The last one stays, and is still right: a page it names is kept only
-        # while its file is the one that build wrote.
-        with suppress(OSError):
-            self.manifest.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.manifest, marshal.dumps(data, 4))
+        data = {"site_key": self._site_key, "entries": self.new} if self.active else None
+        _write_record(self.manifest, self.site_dir, data)
 
 
-def _site_key(config: Any, nav: Any) -> bytes:
-    """What every page's HTML is made of besides its own Markdown and links."""
+def _site_key(config: Any, nav: Any) -> str:
+    """What every page's HTML is made of besides its own Markdown and links (and this
+    program's code, which cache_key adds)."""
     # The level MkDocs logs at: a page that logged nothing at one may log at another.
-    parts: list[Any] = [
-        code_fingerprint(),
-        sys.version,
-        logging.getLogger("mkdocs").getEffectiveLevel(),
-    ]
+    parts: list[Any] = [sys.version, logging.getLogger("mkdocs").getEffectiveLevel()]
     for name in _RENDERERS:
         try:
             parts.append((name, metadata.version(name)))
@@ -293,7 +303,7 @@ def _site_key(config: Any, nav: Any) -> bytes:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             parts.append((path.relative_to(root).as_posix(), path.read_bytes()))
     parts.append(_nav_outline(nav.items))
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
+    return cache_key(repr(parts).encode("utf-8", "surrogatepass"))
 
 
 def _nav_outline(items: Any) -> list[Any]:
@@ -311,14 +321,12 @@ def _nav_outline(items: Any) -> list[Any]:
 
 # The record of the last index, in the cache folder (IndexReuse).
 INDEX_RECORD = "search-index.marshal"
-_RECORD_LAYOUT = 1
 
 
-def index_key(pages: Sequence[tuple[str, bytes]]) -> bytes:
+def index_key(pages: Sequence[tuple[str, bytes]]) -> str:
     """What Pagefind makes its index of: the pages it is given, its own version and
     settings (its environment variables, a configuration file where it runs), and how it
     is called here."""
-    digest = hashlib.sha256()
     identity: list[Any] = [EXCLUDE, sys.executable]
     for name in ("pagefind", "pagefind_bin", "pagefind_bin_extended"):
         with suppress(metadata.PackageNotFoundError):
@@ -332,11 +340,7 @@ def index_key(pages: Sequence[tuple[str, bytes]]) -> bytes:
     for name in ("pagefind.yml", "pagefind.yaml", "pagefind.toml", "pagefind.json"):
         with suppress(OSError):
             identity.append((name, Path(name).read_bytes()))
-    digest.update(repr(identity).encode())
-    for place, page in pages:
-        data = place.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "big") + data + page)
-    return digest.digest()
+    return cache_key(repr(identity), *(part for page in pages for part in page))
 
 
 class IndexReuse:
@@ -350,18 +354,9 @@ class IndexReuse:
     def __init__(self, cache_dir: Path, site_dir: Path, enabled: bool = True) -> None:
         self.record = cache_dir / INDEX_RECORD
         self.site_dir = site_dir  # the published site: the last one, until the swap
-        self.old: dict[str, Any] | None = self._load() if enabled else None
+        self.old = _read_record(self.record, site_dir) if enabled else None
         self.new: dict[str, Any] | None = None
-        self._key: bytes | None = None  # of the pages this build gives Pagefind
-
-    def _load(self) -> dict[str, Any] | None:
-        try:
-            data = marshal.loads(self.record.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return None
-        if not isinstance(data, dict) or data.get("layout") != _RECORD_LAYOUT:
-            return None
-        return data if data.get("site") == os.fspath(self.site_dir) else None
+        self._key: str | None = None  # of the pages this build gives Pagefind
 
     def take(self, pages: Sequence[tuple[str, bytes]], bundle: Path) -> SearchReport | None:
         """Link the last index into `bundle` if it was made of the same input (the cut
@@ -378,12 +373,7 @@ class IndexReuse:
             ):
                 return None  # not the index that Pagefind wrote
             for place in files:
-                target = os.path.join(bundle, place)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                try:
-                    os.link(os.path.join(last, place), target)
-                except OSError:
-                    shutil.copyfile(os.path.join(last, place), target)
+                _link_or_copy(os.path.join(last, place), os.path.join(bundle, place))
             report = SearchReport(old["pages"], old["words"], old["output"], kept=True)
         except (OSError, KeyError, TypeError, ValueError):
             shutil.rmtree(bundle, ignore_errors=True)
@@ -403,8 +393,6 @@ class IndexReuse:
                 path = os.path.join(folder, name)
                 files[os.path.relpath(path, bundle)] = file_identity(path)
         self.new = {
-            "layout": _RECORD_LAYOUT,
-            "site": os.fspath(self.site_dir),
             "key": self._key,
             "files": files,
             "pages": report.pages,
@@ -413,14 +401,5 @@ class IndexReuse:
         }
 
     def save(self) -> None:
-        """Write the record of the site just put in place. The site is in place already: a
-        record that cannot be written fails nothing, and the last one stays right (an
-        index it names is taken only while its files are those Pagefind wrote)."""
-        from .output import write_atomic
-
-        with suppress(OSError):
-            if self.new is None:
-                self.record.unlink(missing_ok=True)
-            else:
-                self.record.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(self.record, marshal.dumps(self.new, 4))
+        """Write the record of the site just put in place (none without an index)."""
+        _write_record(self.record, self.site_dir, self.new)
