@@ -100,14 +100,37 @@ def file_identity(path: str) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _link_or_copy(source: str, target: str) -> None:
-    """Put the last site's file into the new one: a hard link, or a copy where there are
-    no hard links."""
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+class Linker:
+    """Puts files into a new site as hard links to the files they come from (the same
+    bytes, nothing copied): the last site's pages and index here, the data files of docs/
+    in sitebuild. Each folder is made once; after a link fails other than on an existing
+    file (another file system, or none there), none is tried again."""
+
+    def __init__(self) -> None:
+        self.folders: set[str] = set()
+        self.linking = True
+
+    def link(self, source: str, target: str) -> bool:
+        """Hard-link target to source; False when it did not (the caller copies)."""
+        folder = os.path.dirname(target)
+        if folder not in self.folders:
+            os.makedirs(folder, exist_ok=True)
+            self.folders.add(folder)
+        if not self.linking:
+            return False
+        try:
+            os.link(source, target)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:
+            self.linking = False
+            return False
+
+    def link_or_copy(self, source: str, target: str) -> None:
+        """Hard-link target to source, or copy it where there are no hard links."""
+        if not self.link(source, target):
+            shutil.copyfile(source, target)
 
 
 def _read_record(path: Path, site_dir: Path) -> dict[str, Any] | None:
@@ -157,6 +180,7 @@ class PageReuse:
         self._keys: dict[str, str | None] = {}
         self._read: dict[str, tuple[str, tuple[tuple[str, Found], ...]]] = {}
         self._noisy: set[str] = set()
+        self._linker = Linker()
 
     def start(self, config: Any, nav: Any) -> None:
         """Learn what every page shares, once the navigation's pages are read; nothing is
@@ -213,7 +237,7 @@ class PageReuse:
         try:
             if file_identity(source) != tuple(identity):
                 return False  # not the file that build wrote
-            _link_or_copy(source, file.abs_dest_path)
+            self._linker.link_or_copy(source, file.abs_dest_path)
             self.new[file.dest_uri] = (key, lookups, file_identity(file.abs_dest_path))
         except OSError:
             return False
@@ -372,8 +396,9 @@ class IndexReuse:
                 file_identity(os.path.join(last, place)) != tuple(st) for place, st in files.items()
             ):
                 return None  # not the index that Pagefind wrote
+            linker = Linker()
             for place in files:
-                _link_or_copy(os.path.join(last, place), os.path.join(bundle, place))
+                linker.link_or_copy(os.path.join(last, place), os.path.join(bundle, place))
             report = SearchReport(old["pages"], old["words"], old["output"], kept=True)
         except (OSError, KeyError, TypeError, ValueError):
             shutil.rmtree(bundle, ignore_errors=True)

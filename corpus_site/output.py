@@ -378,7 +378,8 @@ def build_site(
     reuse = index_reuse = None
     if cache_dir is not None:
         reuse = PageReuse(cache_dir, site_dir, enabled=not render_all)
-        index_reuse = IndexReuse(cache_dir, site_dir, enabled=not render_all)
+        if search:
+            index_reuse = IndexReuse(cache_dir, site_dir, enabled=not render_all)
     try:
         clock = time.perf_counter()
         config = load_config(
@@ -406,7 +407,7 @@ def build_site(
     _swap(staging, site_dir)
     if reuse is not None:
         reuse.save()
-    if index_reuse is not None and search:
+    if index_reuse is not None:
         index_reuse.save()
     kept = reuse.kept if reuse is not None else 0
     return SiteReport(tuple(collector.messages), searched, seconds, kept)

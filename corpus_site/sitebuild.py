@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .lastsite import PageReuse
+from .lastsite import Linker, PageReuse
 from .workers import Progress, default_workers
 
 # Below this many pages outside the navigation, forking costs more than it saves.
@@ -152,25 +152,16 @@ def _copy_static_files(files: Any, config: Any, inclusion: Any) -> None:
     from .output import generated_files
 
     generated = generated_files(Path(config.docs_dir))
-    folders: set[str] = set()
-    linking = True
+    linker = Linker()
     for file in files:
         if file.is_documentation_page() or not inclusion(file.inclusion):
             continue
         source = file.abs_src_path  # None when a plugin gave the file its content
-        if linking and source is not None and file.src_uri in generated:
-            target = file.abs_dest_path
-            folder = os.path.dirname(target)
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            try:
-                os.link(source, target)
-                continue
-            except FileExistsError:
-                pass  # written by a plugin: copied over, as MkDocs does
-            except OSError:
-                linking = False  # another file system, or no hard links there: copies
+        generated_here = source is not None and file.src_uri in generated
+        if generated_here and linker.link(source, file.abs_dest_path):
+            continue
+        # Not linked: not generated, written by a plugin (copied over, as MkDocs does), or
+        # no hard links there.
         file.copy_file()
 
 
