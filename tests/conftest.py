@@ -16,6 +16,8 @@ from corpus_site.models import Metadata, Paragraph, Source, Version
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus"
+# The browser tests' fixture corpus (its files: tests/browser/conftest.py).
+BROWSER_CORPUS = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
 HAND_WRITTEN = ("index.md", "about.md", "stylesheets", "javascripts")
 
 
@@ -172,7 +174,7 @@ def many_pages_project(where: Path) -> Project:
     gives to worker processes."""
     project = make_project(where / "project")
     corpus = where / "corpus"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus", corpus)
+    shutil.copytree(BROWSER_CORPUS, corpus)
     write_synthetic_corpus(corpus / "synthetic", 70)
     assert project.build(corpus, "-q", "--no-site") == 0
     return project

@@ -11,12 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Project, make_project, many_pages_project, tree
+from conftest import BROWSER_CORPUS, Project, make_project, many_pages_project, tree
 
 from corpus_site.lastsite import MANIFEST
 from corpus_site.output import SiteReport, build_site
-
-FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +216,7 @@ def test_a_manifest_of_another_site_folder_keeps_nothing(project: Project, tmp_p
 def test_the_command_keeps_pages_and_renders_all_when_asked(project: Project) -> None:
     """build_corpus.py says how many pages it kept; --render-all keeps none."""
     corpus = project.root.parent / "corpus"
-    shutil.copytree(FIXTURE, corpus)
+    shutil.copytree(BROWSER_CORPUS, corpus)
     assert project.build(corpus, "-q") == 0
     assert project.build(corpus, "-q") == 0
     report = json.loads((project.root / "build-report.json").read_text())
@@ -236,7 +234,7 @@ def small(tmp_path: Path) -> tuple[Project, Path]:
     """A project and a corpus of the fixture's files, built once, with its search index."""
     project = make_project(tmp_path / "project")
     corpus = tmp_path / "corpus"
-    shutil.copytree(FIXTURE, corpus)
+    shutil.copytree(BROWSER_CORPUS, corpus)
     assert project.build(corpus, "-q") == 0
     return project, corpus
 

@@ -7,12 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Project, make_project, many_pages_project, tree
+from conftest import BROWSER_CORPUS, Project, make_project, many_pages_project, tree
 
 from corpus_site import sitebuild
 from corpus_site.output import write_atomic
-
-FIXTURE = ROOT / "tests" / "fixtures" / "browser_corpus" / "corpus"
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +156,7 @@ def test_the_search_plugin_scans_only_pages_with_attributes_it_removes(
         return real(self, context, page=page, config=config, nav=nav)
 
     monkeypatch.setattr(SearchPlugin, "on_page_context", watched)
-    assert project.build(FIXTURE, "-q", "--jobs", "1") == 0
+    assert project.build(BROWSER_CORPUS, "-q", "--jobs", "1") == 0
     versions = [uri for uri in seen if uri.startswith("a/")]
     assert versions and all(seen[uri] == 0 for uri in versions)  # set aside
     assert seen["about.md"] > 0  # left to the search plugin, which removes the attribute
